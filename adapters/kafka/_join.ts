@@ -1,0 +1,11 @@
+import { KafkaBroker } from './index.js';
+const broker = new KafkaBroker({ brokers: '127.0.0.1:9092', librdkafka: process.env.DBG ? { debug: 'cgrp' } : {} });
+const t = `smoke.t${Date.now()}`;
+await broker.admin.createTopics([{ name: t, partitions: 3, replicationFactor: 1 }]);
+const t0 = Date.now();
+const c = broker.consumer({ groupId: `g${Date.now()}`, topics: [t] });
+await new Promise<void>((resolve) => c.assignments.subscribe((a) => { console.log('assigned', a.partition, Date.now() - t0); resolve(); }));
+await c.close();
+console.log('closed', Date.now() - t0);
+await broker.admin.deleteTopics([t]);
+await broker.close();

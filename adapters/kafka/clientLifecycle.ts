@@ -1,0 +1,98 @@
+/**
+ * Connecting and disconnecting node-rdkafka clients (Producer, KafkaConsumer), which the broker
+ * port never sees. Two quirks of node-rdkafka shape this file:
+ * - `connect()` fails when the first metadata request times out (broker down at start-up); the
+ *   adapter keeps retrying in the background instead of failing the process.
+ * - `disconnect(cb)` called while a disconnect is already running never calls `cb`; so each client
+ *   is disconnected exactly once and everyone awaits that one promise.
+ * librdkafka reports trouble through `event.error` and keeps retrying by itself; those events are
+ * logged, never thrown (a throw from an EventEmitter handler would end the process).
+ */
+import type Kafka from 'node-rdkafka';
+import type { LibrdKafkaError } from 'node-rdkafka';
+import { describe } from './kafkaErrors.js';
+import type { KafkaLogger } from './logger.js';
+
+type AnyClient = Kafka.Producer | Kafka.KafkaConsumer;
+
+export function logClientEvents(client: AnyClient, logger: KafkaLogger, clientName: string): void {
+  let lastError = '';
+  let repeats = 0;
+  // Both client types emit `event.error`; the union of their typed `on` overloads is not callable.
+  (client as Kafka.Producer).on('event.error', (err: LibrdKafkaError) => {
+    // librdkafka repeats the same complaint on every reconnect attempt while a broker is down.
+    const text = describe(err);
+    if (text === lastError && ++repeats % 50 !== 0) return;
+    if (text !== lastError) repeats = 0;
+    lastError = text;
+    logger.error('librdkafka error', { client: clientName, code: err.code, error: err.message, fatal: err.isFatal ?? false });
+  });
+}
+
+export interface ConnectOptions {
+  readonly logger: KafkaLogger;
+  readonly clientName: string;
+  /** Stops the retries (the owner is closing). */
+  readonly cancelled: () => boolean;
+  /** Timeout of the first metadata request of one attempt. */
+  readonly attemptTimeoutMs?: number;
+}
+
+/** Resolves once connected; retries with backoff until `cancelled()`; then rejects. */
+export function connectWithRetry(client: AnyClient, options: ConnectOptions): Promise<void> {
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
+  return new Promise<void>((resolve, reject) => {
+    let attempt = 0;
+    const tryOnce = (): void => {
+      if (options.cancelled()) {
+        reject(new Error(`${options.clientName}: closed before it connected`));
+        return;
+      }
+      attempt++;
+      client.connect({ timeout: attemptTimeoutMs }, (err) => {
+        if (!err) {
+          if (attempt > 1) options.logger.info('connected', { client: options.clientName, attempt });
+          resolve();
+          return;
+        }
+        const delay = Math.min(5_000, 250 * 2 ** Math.min(attempt, 5));
+        options.logger.warn('connect failed, retrying', {
+          client: options.clientName,
+          attempt,
+          retryInMs: delay,
+          error: describe(err),
+        });
+        setTimeout(tryOnce, delay);
+      });
+    };
+    tryOnce();
+  });
+}
+
+const disconnections = new WeakMap<AnyClient, Promise<void>>();
+
+/** Disconnects the client once; later calls return the same promise. Never rejects. */
+export function disconnectOnce(client: AnyClient, timeoutMs = 10_000): Promise<void> {
+  let done = disconnections.get(client);
+  if (done === undefined) {
+    done = new Promise<void>((resolve) => {
+      if (!client.isConnected()) {
+        resolve();
+        return;
+      }
+      // A hung librdkafka close must not hang the process's shutdown.
+      const timer = setTimeout(resolve, timeoutMs);
+      const finish = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      try {
+        (client.disconnect as (cb: () => void) => unknown)(finish);
+      } catch {
+        finish();
+      }
+    });
+    disconnections.set(client, done);
+  }
+  return done;
+}

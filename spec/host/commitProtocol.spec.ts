@@ -1,0 +1,117 @@
+import { expect } from 'chai';
+import { COMMIT_STEPS, SimulatedCrash, type CommitStep } from '../../src/host/CommitStep.js';
+import { socialTopics } from '../../config/social.js';
+import { SocialFixture, type SocialProcess } from '../support/socialFixture.js';
+import { settle } from '../support/settle.js';
+import { waitFor } from '../support/waitFor.js';
+import { tpKey } from '../../src/broker/Record.js';
+
+const at = (i: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, i)).toISOString();
+
+/** A workload with a known outcome: per post, distinct likers minus unlikes, and comments. */
+function workload() {
+  const events: Array<[keyof typeof socialTopics, string, Record<string, unknown>]> = [];
+  const expected = new Map<string, { likers: Set<string>; comments: number }>();
+  let n = 0;
+  for (let p = 0; p < 6; p++) {
+    const postId = `post_${p}`;
+    expected.set(postId, { likers: new Set(), comments: 0 });
+    events.push(['posts', `author_${p}`, { id: `e${n++}`, type: 'post.created', key: `author_${p}`, at: at(n), postId, userId: `author_${p}`, text: `post ${p}` }]);
+  }
+  for (let i = 0; i < 120; i++) {
+    const postId = `post_${i % 6}`;
+    const userId = `user_${(i * 7) % 11}`;
+    const e = expected.get(postId)!;
+    if (i % 5 === 0) {
+      events.push(['comments', postId, { id: `e${n++}`, type: 'post.commented', key: postId, at: at(n), postId, userId, commentId: `c${i}`, text: 'hey' }]);
+      e.comments++;
+    } else if (i % 9 === 0) {
+      events.push(['likes', postId, { id: `e${n++}`, type: 'post.unliked', key: postId, at: at(n), postId, userId }]);
+      e.likers.delete(userId);
+    } else {
+      events.push(['likes', postId, { id: `e${n++}`, type: 'post.liked', key: postId, at: at(n), postId, userId }]);
+      e.likers.add(userId);
+    }
+  }
+  return { events, expected };
+}
+
+async function expectOutcome(p: SocialProcess, expected: ReturnType<typeof workload>['expected']) {
+  for (const [postId, e] of expected) {
+    const view = p.readModel.post(postId);
+    expect(view, postId).to.not.equal(undefined);
+    expect({ postId, likes: view!.likes, comments: view!.comments }).to.deep.equal({ postId, likes: e.likers.size, comments: e.comments });
+  }
+}
+
+describe('commit protocol', function () {
+  this.timeout(60_000);
+
+  it('processes a workload exactly once without faults', async () => {
+    const f = new SocialFixture();
+    const p = await f.start();
+    const { events, expected } = workload();
+    for (const [topic, key, event] of events) await f.produce(topic, key, event);
+    await settle(p.runtime, f.broker, p.store);
+    await expectOutcome(p, expected);
+    await f.cleanup(p);
+  });
+
+  for (const step of COMMIT_STEPS) {
+    for (const occurrence of [1, 2, 4]) {
+      it(`loses nothing and counts nothing twice when the host dies after '${step}' (occurrence ${occurrence})`, async () => {
+        const f = new SocialFixture();
+        let hits = 0;
+        const faults = (s: CommitStep, stage: string) => {
+          if (s === step && stage === 'social.post' && ++hits === occurrence) throw new SimulatedCrash(s);
+        };
+        const first = await f.start({ faults });
+        const { events, expected } = workload();
+        for (const [topic, key, event] of events) await f.produce(topic, key, event);
+        const postRunner = first.runtime.stageRunners.find((r) => r.stage.name === 'social.post')!;
+        await Promise.race([postRunner.crashed, waitFor(() => hits >= occurrence, { timeoutMs: 20_000 })]);
+        await postRunner.crashed;
+        // The rest of the "process" dies with it, without another write.
+        await first.runtime.kill();
+        first.store.close();
+
+        const second = await f.start();
+        await settle(second.runtime, f.broker, second.store);
+        await expectOutcome(second, expected);
+        await f.cleanup(second);
+      });
+    }
+  }
+
+  it('re-sends outbox rows that were stored but not produced, under the same ids', async () => {
+    const f = new SocialFixture();
+    const first = await f.start({ faults: (s, stage) => { if (s === 'stored' && stage === 'social.post') throw new SimulatedCrash(s); } });
+    await f.produce('posts', 'alice', { id: 'p1', type: 'post.created', key: 'alice', at: at(1), postId: 'post_x', userId: 'alice', text: 'x' });
+    const runner = first.runtime.stageRunners.find((r) => r.stage.name === 'social.post')!;
+    await runner.crashed;
+    await first.runtime.kill();
+    const pending = first.store.stage('social.post').pendingOutbox();
+    expect(pending).to.have.length(1);
+    const id = JSON.parse(pending[0].value!).id;
+    first.store.close();
+
+    const second = await f.start();
+    await settle(second.runtime, f.broker, second.store);
+    expect(second.store.stage('social.post').pendingOutbox()).to.have.length(0);
+    const tp = { topic: socialTopics.postsWithCounts.name, partition: 0 };
+    const ids: string[] = [];
+    const desc = await f.broker.admin.describeTopic(tp.topic);
+    const consumer = f.broker.consumer({ groupId: 'spec-reader', topics: [tp.topic] });
+    const sub = consumer.assignments.subscribe((ap) => ap.batches({ offset: 0 }).subscribe((b) => {
+      for (const r of b.records) ids.push(JSON.parse(r.value!).id);
+      b.ack();
+    }));
+    await waitFor(() => ids.length >= 1);
+    expect(ids).to.include(id);
+    expect(desc!.partitions).to.equal(30);
+    sub.unsubscribe();
+    await consumer.close();
+    void tpKey;
+    await f.cleanup(second);
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * MySocialMedia's edge services (SPEC §3): the posting service and the likes-and-comments
+ * service validate and produce events; the refresh-feed and trending-feed services read the read
+ * model. Invalid input is a 400 with the reason, and then nothing is produced.
+ */
+import { z } from 'zod';
+import { MAX_COMMENT_TEXT, MAX_POST_TEXT, entityId } from '../../../actors/social/events.js';
+import { socialTopics as t } from '../../../config/social.js';
+import type { Producer } from '../../broker/Broker.js';
+import type { Clock } from '../../clock/Clock.js';
+import { isoAt } from '../../clock/Clock.js';
+import type { IdSource } from '../../ids/IdSource.js';
+import { forbidden, notFound } from '../../http/HttpError.js';
+import type { Router } from '../../http/Router.js';
+import { limitParam, validate } from '../../http/validate.js';
+import type { TopicDeclaration } from '../../topics/TopicDeclaration.js';
+import type { PostView, SocialReadModel } from './SocialReadModel.js';
+
+export interface SocialServices {
+  readonly producer: Producer;
+  readonly readModel: SocialReadModel;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  /** How long a like or comment waits for a just-created post to reach the read model. */
+  readonly visibilityWaitMs?: number;
+}
+
+const url = z.string().max(2_048).url();
+const newPost = z.object({
+  userId: entityId,
+  text: z.string().min(1).max(MAX_POST_TEXT),
+  links: z.array(url).max(20).optional(),
+  media: z.array(url).max(20).optional(),
+  hashtags: z.array(z.string().regex(/^[\p{L}\p{N}_]{1,64}$/u, 'must be letters, digits or _')).max(30).optional(),
+});
+const byUser = z.object({ userId: entityId });
+const newComment = z.object({ userId: entityId, text: z.string().min(1).max(MAX_COMMENT_TEXT) });
+
+export function socialRoutes(router: Router, services: SocialServices): Router {
+  const { producer, readModel, clock, ids } = services;
+
+  const publish = async (topic: TopicDeclaration, key: string, event: Record<string, unknown>) => {
+    const envelope = { id: ids.next(), key, at: isoAt(clock), ...event };
+    topic.schema.parse(envelope);
+    await producer.send([{ topic: topic.name, key, value: JSON.stringify(envelope) }]);
+  };
+
+  /** The post, waiting a little for one created a moment ago (the read model trails the log). */
+  const existingPost = async (postId: string): Promise<PostView> => {
+    const deadline = clock.now() + (services.visibilityWaitMs ?? 1_000);
+    for (;;) {
+      const post = readModel.post(postId);
+      if (post && !post.deleted) return post;
+      if (post?.deleted) throw notFound(`post ${postId} was deleted`);
+      if (clock.now() >= deadline) throw notFound(`post ${postId} does not exist`);
+      await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), 20));
+    }
+  };
+
+  const postIdParam = (params: Readonly<Record<string, string>>) => validate(entityId, params.postId, 'postId');
+
+  return router
+    .post('/social/posts', async (req) => {
+      const body = validate(newPost, req.body);
+      const postId = `post_${ids.next()}`;
+      await publish(t.posts, body.userId, {
+        type: 'post.created', postId, userId: body.userId, text: body.text,
+        links: body.links ?? [], media: body.media ?? [], hashtags: body.hashtags ?? [],
+      });
+      return { status: 202, body: { postId } };
+    })
+    .delete('/social/posts/:postId', async (req) => {
+      const postId = postIdParam(req.params);
+      const { userId } = validate(byUser, req.body);
+      const post = await existingPost(postId);
+      if (post.userId !== userId) throw forbidden(`only the author of ${postId} may delete it`);
+      await publish(t.posts, userId, { type: 'post.deleted', postId, userId });
+      return { status: 202, body: { postId } };
+    })
+    .post('/social/posts/:postId/likes', async (req) => {
+      const postId = postIdParam(req.params);
+      const { userId } = validate(byUser, req.body);
+      await existingPost(postId);
+      await publish(t.likes, postId, { type: 'post.liked', postId, userId });
+      return { status: 202, body: { postId, userId } };
+    })
+    .delete('/social/posts/:postId/likes/:userId', async (req) => {
+      const postId = postIdParam(req.params);
+      const userId = validate(entityId, req.params.userId, 'userId');
+      await existingPost(postId);
+      await publish(t.likes, postId, { type: 'post.unliked', postId, userId });
+      return { status: 202, body: { postId, userId } };
+    })
+    .post('/social/posts/:postId/comments', async (req) => {
+      const postId = postIdParam(req.params);
+      const body = validate(newComment, req.body);
+      await existingPost(postId);
+      const commentId = `comment_${ids.next()}`;
+      await publish(t.comments, postId, { type: 'post.commented', postId, commentId, userId: body.userId, text: body.text });
+      return { status: 202, body: { postId, commentId } };
+    })
+    .get('/social/posts/:postId', (req) => {
+      const postId = postIdParam(req.params);
+      const post = readModel.post(postId);
+      if (!post) throw notFound(`post ${postId} does not exist`);
+      const { userId, text, likes, comments, deleted } = post;
+      return { status: 200, body: { postId, userId, text, likes, comments, deleted } };
+    })
+    .get('/social/feed', (req) => ({ status: 200, body: { items: readModel.feed(limitParam(req.query)) } }))
+    .get('/social/trending', (req) => ({ status: 200, body: readModel.trending(limitParam(req.query, 10, 20)) }));
+}

@@ -1,0 +1,123 @@
+/**
+ * The broker port: what the runtime needs of Kafka, and nothing of a client library. Two adapters
+ * implement it, `adapters/memory` (the default, tests, simulation) and `adapters/kafka`
+ * (node-rdkafka); `spec/broker/brokerContract.ts` is the suite both must pass.
+ */
+import type { Observable } from 'rxjs';
+import type {
+  BrokerRecord,
+  OutgoingRecord,
+  RecordMetadata,
+  TopicPartition,
+  TopicPartitionOffset,
+} from './Record.js';
+
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** -1 keeps forever. */
+  readonly retentionMs?: number;
+  readonly cleanupPolicy?: CleanupPolicy;
+  /** Further topic-level configuration, passed through to Kafka as is. */
+  readonly config?: Readonly<Record<string, string>>;
+}
+
+export interface TopicDescription {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly config: Readonly<Record<string, string>>;
+}
+
+export interface Watermarks {
+  /** First offset still in the log (retention and compaction move it). */
+  readonly low: number;
+  /** Offset the next record appended will get. */
+  readonly high: number;
+}
+
+export interface Admin {
+  /** Creates the topics that do not exist yet; an existing topic is left as it is. */
+  createTopics(topics: readonly TopicSpec[]): Promise<void>;
+  deleteTopics(names: readonly string[]): Promise<void>;
+  listTopics(): Promise<TopicDescription[]>;
+  describeTopic(name: string): Promise<TopicDescription | undefined>;
+  watermarks(tp: TopicPartition): Promise<Watermarks>;
+  /** Number of brokers in the cluster, for replication-factor checks. */
+  brokerCount(): Promise<number>;
+}
+
+/**
+ * Business topics want every record acknowledged by all in-sync replicas (`reliable`); logging
+ * and metrics trade that for throughput (`fire-and-forget`: acks=0, no confirmation offsets).
+ */
+export type ProducerProfile = 'reliable' | 'fire-and-forget';
+
+export interface ProducerOptions {
+  readonly profile?: ProducerProfile;
+  readonly clientId?: string;
+}
+
+export interface Producer {
+  /**
+   * Sends the records, in order per partition, and resolves once the broker confirmed them all
+   * (with `fire-and-forget`, once they are handed to the client; offsets are then -1).
+   */
+  send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where an assigned partition starts: an exact offset, or the group's committed one. */
+export type StartPosition = { readonly offset: number } | 'committed';
+
+export interface ConsumerOptions {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly clientId?: string;
+  /** Most records in one batch. */
+  readonly maxBatchSize?: number;
+  /** Where to start without a committed offset, or when the offset is out of range. */
+  readonly autoOffsetReset?: 'earliest' | 'latest';
+}
+
+/**
+ * A batch of consecutive records of one partition. The owner calls `ack()` once it has finished
+ * with the batch (processed and committed); the adapter hands out no further batch of that
+ * partition before, and does not give the partition up in a rebalance before either.
+ */
+export interface RecordBatch extends TopicPartition {
+  readonly records: readonly BrokerRecord[];
+  ack(): void;
+}
+
+export interface AssignedPartition extends TopicPartition {
+  /**
+   * The partition's records in batches from `start`. Subscribe once per assignment. Completes
+   * when the partition is revoked (after the batch in flight is acked) or the consumer closes.
+   */
+  batches(start: StartPosition): Observable<RecordBatch>;
+}
+
+/** One member of a consumer group. */
+export interface GroupConsumer {
+  /** Every partition given to this member, each time it is given (again after a rebalance). */
+  readonly assignments: Observable<AssignedPartition>;
+  /** Advisory offsets (next offset to read) stored in the group. */
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  committed(tps: readonly TopicPartition[]): Promise<TopicPartitionOffset[]>;
+  /** Leaves the group: in-flight batches are allowed to finish, then every partition completes. */
+  close(): Promise<void>;
+}
+
+export interface Broker {
+  readonly name: string;
+  readonly admin: Admin;
+  producer(options?: ProducerOptions): Producer;
+  consumer(options: ConsumerOptions): GroupConsumer;
+  /** Releases every client the broker object holds. */
+  close(): Promise<void>;
+}

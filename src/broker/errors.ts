@@ -1,0 +1,38 @@
+/**
+ * One error hierarchy for the broker port (after kafkajs): each says what went wrong and whether
+ * trying again can help.
+ */
+export class BrokerError extends Error {
+  readonly retriable: boolean;
+  constructor(message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+export class UnknownTopic extends BrokerError {
+  constructor(readonly topic: string) {
+    super(`topic ${topic} does not exist (kastor creates topics from config/, never by auto-creation)`);
+  }
+}
+
+export class UnknownPartition extends BrokerError {
+  constructor(readonly topic: string, readonly partition: number) {
+    super(`topic ${topic} has no partition ${partition}`);
+  }
+}
+
+export class InvalidTopicSpec extends BrokerError {}
+
+export class ProducerClosed extends BrokerError {
+  constructor() {
+    super('the producer is closed');
+  }
+}
+
+export class BrokerUnavailable extends BrokerError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { retriable: true, cause });
+  }
+}

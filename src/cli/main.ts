@@ -1,0 +1,88 @@
+/** The `kastor` command line. */
+import { parseArgs } from 'node:util';
+import { checkTopics, formatPlan } from '../topics/checkTopics.js';
+import type { DeploymentProfile } from '../topics/TopicDeclaration.js';
+import { topicSpec } from '../topics/TopicDeclaration.js';
+import { allTopics } from '../host/topology.js';
+import { APP_DEFINITIONS, resolveApps } from './apps.js';
+import { runUntilSignalled } from './runCommand.js';
+
+const USAGE = `usage:
+  kastor run [apps...|all] [--transport memory|kafka] [--brokers host:port] [--data ./data] [--port 8080]
+  kastor topics check [apps...|all] [--profile local|production] [--brokers-count N]
+  kastor topics create [apps...|all] --transport kafka --brokers host:port [--profile local|production]
+
+apps: ${Object.keys(APP_DEFINITIONS).join(', ')}`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      transport: { type: 'string', default: 'memory' },
+      brokers: { type: 'string', default: '127.0.0.1:9092' },
+      data: { type: 'string', default: './data' },
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '0.0.0.0' },
+      profile: { type: 'string', default: 'local' },
+      'brokers-count': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const transport = values.transport === 'kafka' ? 'kafka' : values.transport === 'memory' ? 'memory' : undefined;
+  if (!transport) throw new Error(`--transport must be memory or kafka, not ${values.transport}`);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not ${values.port}`);
+  const profile = values.profile as DeploymentProfile;
+  if (profile !== 'local' && profile !== 'production') throw new Error('--profile must be local or production');
+
+  switch (command) {
+    case 'run':
+      await runUntilSignalled({ apps: rest, transport, brokers: values.brokers, dataDir: values.data!, port, host: values.host });
+      return -1;
+    case 'topics': {
+      const [sub, ...apps] = rest;
+      const topics = resolveApps(apps).flatMap((a) => allTopics(APP_DEFINITIONS[a]()));
+      if (sub === 'check') {
+        const brokers = Number(values['brokers-count'] ?? (profile === 'production' ? 3 : 1));
+        const plan = checkTopics(topics, { profile, brokers, kraft: true });
+        console.log(formatPlan(plan));
+        return plan.problems.length === 0 ? 0 : 1;
+      }
+      if (sub === 'create') {
+        if (transport !== 'kafka') throw new Error('topics create needs --transport kafka (the memory transport creates its topics on run)');
+        const { KafkaBroker } = await import('../../adapters/kafka/index.js');
+        const broker = new KafkaBroker({ brokers: values.brokers! });
+        try {
+          const brokers = await broker.admin.brokerCount();
+          const plan = checkTopics(topics, { profile, brokers, kraft: true });
+          console.log(formatPlan(plan));
+          if (plan.problems.length > 0) return 1;
+          await broker.admin.createTopics(topics.map((t) => topicSpec(t, profile)));
+          console.log(`created what was missing of ${topics.length} topics on ${values.brokers}`);
+        } finally {
+          await broker.close();
+        }
+        return 0;
+      }
+      throw new Error(`unknown topics command '${sub ?? ''}' (check, create)`);
+    }
+    default:
+      throw new Error(`unknown command '${command}'\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (e: Error) => {
+    console.error(`kastor: ${e.message}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,113 @@
+/**
+ * `kastor run [apps...]`: the process a supervisor starts. Hosts the apps' actors and HTTP services;
+ * SIGTERM/SIGINT drain (stop intake, finish and commit the batches in flight, flush) and exit 0
+ * within a deadline; a fatal fault exits non-zero so that the supervisor restarts the process.
+ */
+import { createServer, type Server } from 'node:http';
+import type { DependencyContainer } from 'tsyringe';
+import type { Broker } from '../broker/Broker.js';
+import type { Clock } from '../clock/Clock.js';
+import type { IdSource } from '../ids/IdSource.js';
+import type { Logger } from '../log/Logger.js';
+import type { Metrics } from '../metrics/Metrics.js';
+import type { StateStore } from '../store/StateStore.js';
+import { Runtime } from '../host/Runtime.js';
+import { Router } from '../http/Router.js';
+import { APPS, resolveApps } from './apps.js';
+import { TOKENS, createContainer, readConnection, type TransportOptions } from './container.js';
+import type { SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
+
+export interface RunOptions extends TransportOptions {
+  readonly apps: readonly string[];
+  readonly port: number;
+  readonly host?: string;
+  readonly drainDeadlineMs?: number;
+}
+
+export interface RunningProcess {
+  readonly server: Server;
+  readonly runtime: Runtime;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export async function startProcess(options: RunOptions): Promise<RunningProcess> {
+  const c: DependencyContainer = await createContainer(options);
+  const clock = c.resolve<Clock>(TOKENS.clock);
+  const ids = c.resolve<IdSource>(TOKENS.ids);
+  const log = c.resolve<Logger>(TOKENS.logger);
+  const metrics = c.resolve<Metrics>(TOKENS.metrics);
+  const broker = c.resolve<Broker>(TOKENS.broker);
+  const store = c.resolve<StateStore>(TOKENS.store) as SqliteStateStore;
+  const readDb = readConnection(options.dataDir);
+  const producer = broker.producer({ profile: 'reliable', clientId: 'kastor-edge' });
+
+  const names = resolveApps(options.apps);
+  const hosted = names.map((n) => APPS[n]({ db: store.db, readDb, producer, clock, ids }));
+  let fatal = false;
+  const runtime = new Runtime(hosted.map((h) => h.definition), {
+    broker, store, clock, ids, metrics, logger: log,
+    onFatal: (error) => {
+      if (fatal) return;
+      fatal = true;
+      log.error('fatal fault, exiting', { error });
+      process.exitCode = 1;
+      void stop().finally(() => process.exit(1));
+    },
+  });
+  await runtime.start();
+
+  const router = new Router(log);
+  router.get('/healthz', () => ({ status: runtime.healthy ? 200 : 503, body: { ok: runtime.healthy } }));
+  router.get('/readyz', () => ({ status: runtime.healthy ? 200 : 503, body: { ready: runtime.healthy } }));
+  router.get('/metrics', () => ({ status: 200, body: undefined, headers: {} }));
+  for (const h of hosted) h.routes(router);
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(metrics.render());
+      return;
+    }
+    router.listener(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  log.info('kastor running', { apps: names, transport: options.transport, port, dataDir: options.dataDir });
+
+  let stopping: Promise<void> | undefined;
+  async function stop(): Promise<void> {
+    stopping ??= (async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      await runtime.stop();
+      await producer.close();
+      await broker.close();
+      readDb.close();
+      store.close();
+      log.info('kastor stopped');
+    })();
+    return stopping;
+  }
+  return { server, runtime, port, stop };
+}
+
+/** Runs until a signal; drains within the deadline, else exits non-zero. */
+export async function runUntilSignalled(options: RunOptions): Promise<void> {
+  const running = await startProcess(options);
+  const deadline = options.drainDeadlineMs ?? 15_000;
+  const onSignal = (signal: string) => {
+    process.stderr.write(JSON.stringify({ level: 'info', message: 'draining', signal }) + '\n');
+    const timer = setTimeout(() => {
+      process.stderr.write(JSON.stringify({ level: 'error', message: 'drain deadline passed' }) + '\n');
+      process.exit(1);
+    }, deadline);
+    timer.unref();
+    running.stop().then(() => process.exit(process.exitCode ?? 0), () => process.exit(1));
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+}

@@ -1,0 +1,45 @@
+/**
+ * A stage is anything that consumes topics under the commit protocol of SPEC §1: an actor host,
+ * a repartitioner, a read-model projection, a sink. The StageRunner owns the protocol; a stage
+ * only says what a batch means.
+ */
+import type { BrokerRecord } from '../broker/Record.js';
+import type { OutboxRecord, SnapshotWrite, StoreTransaction } from '../store/StateStore.js';
+
+/** What processing one batch produced, to be made durable in ONE transaction. */
+export interface BatchWork {
+  readonly snapshots?: readonly SnapshotWrite[];
+  readonly outbox?: readonly OutboxRecord[];
+  /** Further writes inside the transaction (read models, sink positions). */
+  readonly extra?: (tx: StoreTransaction) => void;
+  /** The transaction committed: in-memory state may now be relied on (and passivated). */
+  readonly committed?: () => void;
+}
+
+export interface BatchContext {
+  /** Offsets the runner has given up on: the stage must skip them (the runner dead-letters them). */
+  readonly skip: ReadonlySet<number>;
+  /** Sends a record that cannot be processed to the dead-letter topic, with the reason. */
+  deadLetter(record: BrokerRecord, reason: string): void;
+}
+
+export interface Stage {
+  /** Unique per state store; also names the consumer group (`kastor.<name>`). */
+  readonly name: string;
+  readonly topics: readonly string[];
+  /** Steps 1–2 of the protocol, synchronously. Throws RecordFailed to name a failing record. */
+  process(records: readonly BrokerRecord[], context: BatchContext): BatchWork;
+  /** Processing or the transaction failed: forget every in-memory change of the current batch. */
+  abort?(): void;
+  /** A partition was taken away: drop what is held for it (its state is in the store). */
+  revoked?(topic: string, partition: number): void;
+  close?(): void;
+}
+
+/** A record whose processing failed; the runner retries the batch, then dead-letters the record. */
+export class RecordFailed extends Error {
+  constructor(readonly record: BrokerRecord, readonly reason: string, cause?: unknown) {
+    super(`record ${record.topic}/${record.partition}@${record.offset} failed: ${reason}`, { cause });
+    this.name = 'RecordFailed';
+  }
+}
