@@ -1,45 +1,56 @@
 /**
- * The applications a process can host, wired to their adapters. This is the edge: the one place
- * besides the container that imports adapters.
+ * The applications a process can host, wired to their adapters. This is the edge: besides the
+ * container, the one place that imports adapters. Each application's wiring lives in
+ * `src/cli/apps/<name>.ts`; this file only lists them.
  */
-import type { Producer } from '../broker/Broker.js';
+import type { Broker, Producer } from '../broker/Broker.js';
 import type { Clock } from '../clock/Clock.js';
 import type { IdSource } from '../ids/IdSource.js';
+import type { Logger } from '../log/Logger.js';
+import type { Metrics } from '../metrics/Metrics.js';
 import type { AppDefinition } from '../host/AppDefinition.js';
 import type { Router } from '../http/Router.js';
-import { socialApp } from '../apps/social/socialApp.js';
-import { socialRoutes } from '../apps/social/socialRoutes.js';
-import { SqliteSocialReadModel } from '../../adapters/sqlite/SqliteSocialReadModel.js';
 import type { SqliteDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
+import { socialDefinition, socialHosted } from './apps/social.js';
 
 export interface AppContext {
   /** The state database: read models write here, in the commit transaction. */
   readonly db: SqliteDatabase;
   /** A second connection to it, for queries. */
   readonly readDb: SqliteDatabase;
+  /** The process's data directory (sink roots, source databases live below it). */
+  readonly dataDir: string;
+  readonly transport: 'memory' | 'kafka';
+  readonly broker: Broker;
+  /** The edge services' producer (reliable profile). */
   readonly producer: Producer;
   readonly clock: Clock;
   readonly ids: IdSource;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** Something the process runs beside the stages: a source connector, a forwarder, a job. */
+export interface BackgroundService {
+  readonly name: string;
+  start(): Promise<void>;
+  /** Drains: finishes what is in flight and stores its position. */
+  stop(): Promise<void>;
 }
 
 export interface HostedApp {
   readonly definition: AppDefinition;
   routes(router: Router): void;
+  readonly background?: readonly BackgroundService[];
 }
 
 export const APPS: Readonly<Record<string, (ctx: AppContext) => HostedApp>> = {
-  social: (ctx) => {
-    const readModel = new SqliteSocialReadModel(ctx.db, ctx.readDb);
-    return {
-      definition: socialApp(readModel),
-      routes: (router) => socialRoutes(router, { producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids }),
-    };
-  },
+  social: socialHosted,
 };
 
 /** App definitions without read models, for topic planning. */
 export const APP_DEFINITIONS: Readonly<Record<string, () => AppDefinition>> = {
-  social: () => socialApp(),
+  social: socialDefinition,
 };
 
 export function resolveApps(names: readonly string[]): string[] {

@@ -43,7 +43,8 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   const producer = broker.producer({ profile: 'reliable', clientId: 'kastor-edge' });
 
   const names = resolveApps(options.apps);
-  const hosted = names.map((n) => APPS[n]({ db: store.db, readDb, producer, clock, ids }));
+  const hosted = names.map((n) =>
+    APPS[n]({ db: store.db, readDb, dataDir: options.dataDir, transport: options.transport, broker, producer, clock, ids, logger: log, metrics }));
   let fatal = false;
   const runtime = new Runtime(hosted.map((h) => h.definition), {
     broker, store, clock, ids, metrics, logger: log,
@@ -56,6 +57,8 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
     },
   });
   await runtime.start();
+  const background = hosted.flatMap((h) => h.background ?? []);
+  for (const service of background) await service.start();
 
   const router = new Router(log);
   router.get('/healthz', () => ({ status: runtime.healthy ? 200 : 503, body: { ok: runtime.healthy } }));
@@ -83,6 +86,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
     stopping ??= (async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
+      for (const service of background) await service.stop();
       await runtime.stop();
       await producer.close();
       await broker.close();

@@ -6,6 +6,7 @@ import type { AnyStateMachine } from 'xstate';
 import type { EventEnvelope } from '../events/EventSchema.js';
 import type { TopicDeclaration } from '../topics/TopicDeclaration.js';
 import type { Projection } from './ProjectionStage.js';
+import type { Stage } from './Stage.js';
 
 export interface Rekey {
   /** Name of the new key, for the repartition topic's name: `<data name>_by_<keyName>`. */
@@ -37,4 +38,6 @@ export interface AppDefinition {
   readonly topics: readonly TopicDeclaration<any>[];
   readonly entities: readonly EntityDefinition[];
   readonly projections?: readonly Projection[];
+  /** Further stages under the commit protocol (sink connectors, aggregators). */
+  readonly stages?: readonly Stage[];
 }

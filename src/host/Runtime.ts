@@ -118,6 +118,7 @@ export class Runtime {
       stages.push(host);
     }
     for (const projection of app.projections ?? []) stages.push(new ProjectionStage(projection));
+    stages.push(...(app.stages ?? []));
     return stages;
   }
 

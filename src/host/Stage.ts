@@ -12,6 +12,11 @@ export interface BatchWork {
   readonly outbox?: readonly OutboxRecord[];
   /** Further writes inside the transaction (read models, sink positions). */
   readonly extra?: (tx: StoreTransaction) => void;
+  /**
+   * Offset (next to read) to store for the partition, when the stage has not made the whole batch
+   * durable yet (a sink buffering into a file it has not committed). Default: after the batch.
+   */
+  readonly offset?: number;
   /** The transaction committed: in-memory state may now be relied on (and passivated). */
   readonly committed?: () => void;
 }

@@ -152,6 +152,7 @@ export class StageRunner {
     const nextOffset = { topic: batch.topic, partition: batch.partition, offset: last.offset + 1 };
     let rows: OutboxRow[];
     let committed: (() => void) | undefined;
+    let stored = nextOffset;
     for (let attempt = 0; ; attempt++) {
       const deadLetters: OutboxRecord[] = [];
       const context = {
@@ -165,8 +166,9 @@ export class StageRunner {
         const work = this.stage.process(records, context);
         this.fault('processed');
         for (const r of records) if (skip.has(r.offset)) deadLetters.push(this.deadLetter(r, reasons.get(r.offset)!));
+        stored = work.offset === undefined ? nextOffset : { ...nextOffset, offset: work.offset };
         rows = this.opts.store.commit(
-          { snapshots: work.snapshots ?? [], outbox: [...(work.outbox ?? []), ...deadLetters], offsets: [nextOffset] },
+          { snapshots: work.snapshots ?? [], outbox: [...(work.outbox ?? []), ...deadLetters], offsets: [stored] },
           work.extra,
         );
         committed = work.committed;
@@ -206,7 +208,7 @@ export class StageRunner {
       this.fault('produced');
     }
     this.fault('outbox-cleared');
-    await this.consumer?.commit([nextOffset]).catch((e) => this.log.warn('advisory commit failed', { error: e }));
+    await this.consumer?.commit([stored]).catch((e) => this.log.warn('advisory commit failed', { error: e }));
     this.fault('offsets-committed');
   }
 
