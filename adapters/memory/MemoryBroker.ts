@@ -7,7 +7,14 @@
  * retention, rebalance and close deadlines, the maintenance timer) and the scheduler that runs
  * deliveries and rebalance steps, so that a simulation driving both gets the same run every time.
  */
-import type { Admin, Broker, ConsumerOptions, GroupConsumer, Producer, ProducerOptions } from '../../src/broker/Broker.js';
+import type {
+  Admin,
+  Broker,
+  ConsumerOptions,
+  GroupConsumer,
+  Producer,
+  ProducerOptions,
+} from '../../src/broker/Broker.js';
 import { BrokerError, UnknownTopic } from '../../src/broker/errors.js';
 import type { BrokerRecord, TopicPartition } from '../../src/broker/Record.js';
 import type { Clock, TimerHandle } from '../../src/clock/Clock.js';

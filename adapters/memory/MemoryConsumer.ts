@@ -155,6 +155,7 @@ export class MemoryConsumer implements GroupConsumer, GroupMember {
   }
 
   private end(): void {
+    if (this.state === 'closed') return;
     this.current = [];
     this.state = 'closed';
     this.context.coordinator.remove(this);

@@ -96,7 +96,8 @@ export class MemoryTopic {
     this.retentionMs = effectiveRetentionMs(spec);
     this.cleanupPolicy = effectiveCleanupPolicy(spec);
     const deleteRetention = spec.config?.['delete.retention.ms'];
-    this.deleteRetentionMs = deleteRetention !== undefined ? Number(deleteRetention) : KAFKA_DEFAULT_DELETE_RETENTION_MS;
+    this.deleteRetentionMs =
+      deleteRetention !== undefined ? Number(deleteRetention) : KAFKA_DEFAULT_DELETE_RETENTION_MS;
     this.config = {
       ...spec.config,
       'retention.ms': String(this.retentionMs),

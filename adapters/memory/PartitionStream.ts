@@ -49,7 +49,9 @@ export class PartitionStream implements AssignedPartition {
   batches(start: StartPosition): Observable<RecordBatch> {
     return new Observable<RecordBatch>((subscriber) => {
       if (this.subscribed) {
-        subscriber.error(new BrokerError(`${this.topic}/${this.partition}: batches() subscribed twice in one assignment`));
+        subscriber.error(
+          new BrokerError(`${this.topic}/${this.partition}: batches() subscribed twice in one assignment`),
+        );
         return;
       }
       this.subscribed = true;

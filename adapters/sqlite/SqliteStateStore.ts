@@ -5,6 +5,8 @@
  *   kastor_snapshots(stage, key, snapshot JSON, seen JSON)        PK (stage, key)
  *   kastor_outbox(seq AUTOINCREMENT, stage, topic, key, value, headers JSON)
  *   kastor_offsets(stage, topic, partition, next_offset)          PK (stage, topic, partition)
+ *   kastor_timers(stage, key, partition, due)                     PK (stage, key): earliest pending
+ *     delayed transition of an actor, to wake it when passivated
  * WAL journal with synchronous=NORMAL: a commit survives a process crash (kill -9); after a power
  * loss the last transactions may be rolled back, which the protocol tolerates (the broker still
  * holds the records and SQLite's offsets roll back with the state).
@@ -14,6 +16,7 @@ import type { TopicPartition } from '../../src/broker/Record.js';
 import { tpKey } from '../../src/broker/Record.js';
 import type {
   BatchCommit,
+  DueTimer,
   OutboxRow,
   StageStore,
   StateStore,
@@ -42,6 +45,10 @@ CREATE INDEX IF NOT EXISTS kastor_outbox_stage ON kastor_outbox(stage, seq);
 CREATE TABLE IF NOT EXISTS kastor_offsets (
   stage TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
   PRIMARY KEY (stage, topic, partition)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kastor_timers (
+  stage TEXT NOT NULL, key TEXT NOT NULL, partition INTEGER NOT NULL, due INTEGER NOT NULL,
+  PRIMARY KEY (stage, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS kastor_timers_due ON kastor_timers(stage, due);
 `;
 
 export class SqliteStateStore implements StateStore {
@@ -73,6 +80,9 @@ class SqliteStageStore implements StageStore {
   private readonly removeOutbox;
   private readonly upsertOffset;
   private readonly selectOffset;
+  private readonly upsertTimer;
+  private readonly removeTimer;
+  private readonly selectTimers;
   private readonly tx: StoreTransaction;
   private readonly commitTx;
 
@@ -93,6 +103,12 @@ class SqliteStageStore implements StageStore {
        ON CONFLICT (stage, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`);
     this.selectOffset = db.prepare<[string, string, number], { next_offset: number }>(
       'SELECT next_offset FROM kastor_offsets WHERE stage = ? AND topic = ? AND partition = ?');
+    this.upsertTimer = db.prepare(
+      `INSERT INTO kastor_timers (stage, key, partition, due) VALUES (?, ?, ?, ?)
+       ON CONFLICT (stage, key) DO UPDATE SET partition = excluded.partition, due = excluded.due`);
+    this.removeTimer = db.prepare('DELETE FROM kastor_timers WHERE stage = ? AND key = ?');
+    this.selectTimers = db.prepare<[string, number], DueTimer>(
+      'SELECT key, partition, due FROM kastor_timers WHERE stage = ? ORDER BY due LIMIT ?');
     const statements = new Map<string, Database.Statement>();
     const statement = (sql: string) => {
       let s = statements.get(sql);
@@ -105,7 +121,11 @@ class SqliteStageStore implements StageStore {
         statement(sql).get(...paramList(params)) as T | undefined,
     };
     this.commitTx = db.transaction((batch: BatchCommit, extra?: (tx: StoreTransaction) => void) => {
-      for (const s of batch.snapshots) this.upsertSnapshot.run(stage, s.key, s.snapshot, s.seen);
+      for (const s of batch.snapshots) {
+        this.upsertSnapshot.run(stage, s.key, s.snapshot, s.seen);
+        if (s.timer?.due != null) this.upsertTimer.run(stage, s.key, s.timer.partition, s.timer.due);
+        else if (s.timer) this.removeTimer.run(stage, s.key);
+      }
       const rows: OutboxRow[] = [];
       for (const r of batch.outbox) {
         const info = this.insertOutbox.run(stage, r.topic, r.key, r.value, JSON.stringify(r.headers));
@@ -149,6 +169,11 @@ class SqliteStageStore implements StageStore {
 
   deleteSnapshot(key: string): void {
     this.removeSnapshot.run(this.stage, key);
+    this.removeTimer.run(this.stage, key);
+  }
+
+  dueTimers(limit: number): DueTimer[] {
+    return this.selectTimers.all(this.stage, limit);
   }
 }
 

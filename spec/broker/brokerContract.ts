@@ -81,7 +81,11 @@ export function brokerContract(name: string, setup: () => Promise<BrokerFixture>
       return p;
     }
 
-    function reader(groupId: string, topics: string[], options: GroupReaderOptions & { maxBatchSize?: number } = {}): GroupReader {
+    function reader(
+      groupId: string,
+      topics: string[],
+      options: GroupReaderOptions & { maxBatchSize?: number } = {},
+    ): GroupReader {
       const consumer = broker.consumer({ groupId, topics, clientId: 'contract', maxBatchSize: options.maxBatchSize });
       const r = new GroupReader(consumer, options);
       readers.push(r);
@@ -156,7 +160,9 @@ export function brokerContract(name: string, setup: () => Promise<BrokerFixture>
         expect(await broker.admin.watermarks({ topic: t, partition: 0 })).to.deep.equal({ low: 0, high: 3 });
         expect(await broker.admin.watermarks({ topic: t, partition: 1 })).to.deep.equal({ low: 0, high: 0 });
         expect(await rejection(broker.admin.watermarks({ topic: t, partition: 9 }))).to.be.instanceOf(UnknownPartition);
-        expect(await rejection(broker.admin.watermarks({ topic: unique('nowhere'), partition: 0 }))).to.be.instanceOf(UnknownTopic);
+        expect(await rejection(broker.admin.watermarks({ topic: unique('nowhere'), partition: 0 }))).to.be.instanceOf(
+          UnknownTopic,
+        );
       });
     });
 
@@ -171,7 +177,9 @@ export function brokerContract(name: string, setup: () => Promise<BrokerFixture>
       it("puts a keyed record on Kafka's partition for its key, with offsets rising in send order", async () => {
         const t = await topic('keyed', 5);
         const keys = Array.from({ length: 20 }, (_, i) => `user_${i}`);
-        const sent = await producer().send(keys.flatMap((key) => [0, 1].map((n) => ({ topic: t, key, value: `${key}#${n}` }))));
+        const sent = await producer().send(
+          keys.flatMap((key) => [0, 1].map((n) => ({ topic: t, key, value: `${key}#${n}` }))),
+        );
         const next = new Map<number, number>();
         sent.forEach((meta, i) => {
           const key = keys[i >> 1];
@@ -186,7 +194,9 @@ export function brokerContract(name: string, setup: () => Promise<BrokerFixture>
         const t = await topic('explicit', 3);
         const [meta] = await producer().send([{ topic: t, partition: 2, key: 'user_1', value: 'v' }]);
         expect(meta).to.deep.equal({ topic: t, partition: 2, offset: 0 });
-        expect(await rejection(producer().send([{ topic: t, partition: 7, key: 'k', value: 'v' }]))).to.be.instanceOf(UnknownPartition);
+        expect(await rejection(producer().send([{ topic: t, partition: 7, key: 'k', value: 'v' }]))).to.be.instanceOf(
+          UnknownPartition,
+        );
       });
 
       it('spreads records without key over the partitions', async () => {
@@ -216,7 +226,9 @@ export function brokerContract(name: string, setup: () => Promise<BrokerFixture>
         await p.flush();
         await waitFor(
           async () => {
-            const [a, b] = await Promise.all([0, 1].map((partition) => broker.admin.watermarks({ topic: t, partition })));
+            const [a, b] = await Promise.all(
+              [0, 1].map((partition) => broker.admin.watermarks({ topic: t, partition })),
+            );
             return a.high + b.high === 10;
           },
           { timeoutMs: WAIT_MS, message: '10 fire-and-forget records in the log' },
@@ -243,7 +255,10 @@ export function brokerContract(name: string, setup: () => Promise<BrokerFixture>
         });
         // Caught up, it is handed what comes next.
         await sendValues(t, 10, key, 30);
-        await waitFor(() => r.records.length === 40, { timeoutMs: WAIT_MS, message: () => `40 records, got ${r.records.length}` });
+        await waitFor(() => r.records.length === 40, {
+          timeoutMs: WAIT_MS,
+          message: () => `40 records, got ${r.records.length}`,
+        });
         noErrors(r);
         for (let p = 0; p < 3; p++) {
           const offsets = r.offsets({ topic: t, partition: p });
@@ -260,13 +275,25 @@ export function brokerContract(name: string, setup: () => Promise<BrokerFixture>
       it('keeps key, value, headers and a given timestamp, and stamps records sent without one', async () => {
         const t = await topic('fields', 1);
         await producer().send([
-          { topic: t, key: 'post_456', value: '{"type":"post.liked"}', headers: { source: 'spec' }, timestamp: 1_600_000_000_000 },
+          {
+            topic: t,
+            key: 'post_456',
+            value: '{"type":"post.liked"}',
+            headers: { source: 'spec' },
+            timestamp: 1_600_000_000_000,
+          },
           { topic: t, key: 'post_457', value: null },
         ]);
         const r = reader(unique('group'), [t]);
         await waitFor(() => r.records.length === 2, { timeoutMs: WAIT_MS, message: 'both records' });
         const [liked, tombstone] = r.records;
-        expect(liked).to.deep.include({ topic: t, partition: 0, offset: 0, key: 'post_456', value: '{"type":"post.liked"}' });
+        expect(liked).to.deep.include({
+          topic: t,
+          partition: 0,
+          offset: 0,
+          key: 'post_456',
+          value: '{"type":"post.liked"}',
+        });
         expect(liked.headers).to.deep.equal({ source: 'spec' });
         expect(liked.timestamp).to.equal(1_600_000_000_000);
         expect(tombstone.value).to.equal(null);
@@ -277,7 +304,10 @@ export function brokerContract(name: string, setup: () => Promise<BrokerFixture>
         const t = await topic('seek', 1);
         await sendValues(t, 10, () => 'k');
         const r = reader(unique('group'), [t], { start: () => ({ offset: 4 }) });
-        await waitFor(() => r.records.length === 6, { timeoutMs: WAIT_MS, message: () => `6 records, got ${r.records.length}` });
+        await waitFor(() => r.records.length === 6, {
+          timeoutMs: WAIT_MS,
+          message: () => `6 records, got ${r.records.length}`,
+        });
         expect(r.offsets({ topic: t, partition: 0 })).to.deep.equal([4, 5, 6, 7, 8, 9]);
       });
 
@@ -298,11 +328,17 @@ export function brokerContract(name: string, setup: () => Promise<BrokerFixture>
         const group = unique('group');
         await sendValues(t, 10, (i) => `user_${i}`);
         const first = reader(group, [t]);
-        await waitFor(() => first.records.length === 10, { timeoutMs: WAIT_MS, message: () => `10 records, got ${first.records.length}` });
+        await waitFor(() => first.records.length === 10, {
+          timeoutMs: WAIT_MS,
+          message: () => `10 records, got ${first.records.length}`,
+        });
         await first.close();
         await sendValues(t, 6, (i) => `user_${i}`, 10);
         const second = reader(group, [t]);
-        await waitFor(() => second.records.length >= 6, { timeoutMs: WAIT_MS, message: () => `6 new records, got ${second.records.length}` });
+        await waitFor(() => second.records.length >= 6, {
+          timeoutMs: WAIT_MS,
+          message: () => `6 new records, got ${second.records.length}`,
+        });
         noErrors(first, second);
         const values = second.records.map((rec) => (JSON.parse(rec.value!) as { i: number }).i).sort((a, b) => a - b);
         expect(values).to.deep.equal([10, 11, 12, 13, 14, 15]);
@@ -315,10 +351,10 @@ export function brokerContract(name: string, setup: () => Promise<BrokerFixture>
         const b = reader(group, [t]);
         await sendValues(t, 40, (i) => `account_${i}`);
         const union = (): BrokerRecord[] => [...a.records, ...b.records];
-        await waitFor(
-          () => a.held().length === 2 && b.held().length === 2 && new Set(union().map(keyOf)).size === 40,
-          { timeoutMs: WAIT_MS, message: () => `2 + 2 partitions and 40 records, got ${a.held()} | ${b.held()}, ${union().length}` },
-        );
+        await waitFor(() => a.held().length === 2 && b.held().length === 2 && new Set(union().map(keyOf)).size === 40, {
+          timeoutMs: WAIT_MS,
+          message: () => `2 + 2 partitions and 40 records, got ${a.held()} | ${b.held()}, ${union().length}`,
+        });
         noErrors(a, b);
         expect([...a.held(), ...b.held()].sort()).to.deep.equal(allPartitions(t, 4));
         expect(union().length, 'records read twice').to.equal(40);
@@ -332,7 +368,10 @@ export function brokerContract(name: string, setup: () => Promise<BrokerFixture>
         await sendValues(t, 20, (i) => `taxi_${i}`);
         await waitFor(
           () => a.held().length === 2 && b.held().length === 2 && a.records.length + b.records.length === 20,
-          { timeoutMs: WAIT_MS, message: () => `a split group that read 20 records, got ${a.records.length + b.records.length}` },
+          {
+            timeoutMs: WAIT_MS,
+            message: () => `a split group that read 20 records, got ${a.records.length + b.records.length}`,
+          },
         );
         await a.close();
         expect(a.assignmentsCompleted, "a's assignments complete on close").to.equal(true);
@@ -359,7 +398,10 @@ export function brokerContract(name: string, setup: () => Promise<BrokerFixture>
         await waitFor(() => batches.items.length === 1, { timeoutMs: WAIT_MS, message: 'the first batch' });
         // Time passes (another group reads the whole partition), and still no second batch.
         const witness = reader(unique('witness'), [t], { maxBatchSize: 1 });
-        await waitFor(() => witness.records.length === 5, { timeoutMs: WAIT_MS, message: 'the witness to read 5 records' });
+        await waitFor(() => witness.records.length === 5, {
+          timeoutMs: WAIT_MS,
+          message: 'the witness to read 5 records',
+        });
         expect(batches.items.length).to.equal(1);
         const first: RecordBatch = batches.items[0];
         expect(first.records.length).to.be.within(1, 2);

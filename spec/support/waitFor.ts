@@ -14,10 +14,7 @@ export interface WaitOptions {
 
 const POLL_MS = 10;
 
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  options: WaitOptions = {},
-): Promise<void> {
+export async function waitFor(condition: () => boolean | Promise<boolean>, options: WaitOptions = {}): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -32,7 +29,10 @@ export async function waitFor(
 }
 
 /** Waits for a value that `probe` returns once it is there (anything but undefined). */
-export async function waitForValue<T>(probe: () => T | undefined | Promise<T | undefined>, options: WaitOptions = {}): Promise<T> {
+export async function waitForValue<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  options: WaitOptions = {},
+): Promise<T> {
   let value: T | undefined;
   await waitFor(async () => (value = await probe()) !== undefined, options);
   return value as T;

@@ -36,8 +36,13 @@ export function murmur2(data: Uint8Array): number {
 }
 
 const encoder = new TextEncoder();
+/** Reused between calls: encoding into it instead of allocating keeps the hot path cheap. */
+let scratch = new Uint8Array(256);
 
 /** The partition Kafka's default partitioner picks for a non-null key. */
 export function partitionForKey(key: string, partitions: number): number {
-  return (murmur2(encoder.encode(key)) & 0x7fffffff) % partitions;
+  // A UTF-16 code unit takes at most 3 UTF-8 bytes.
+  if (key.length * 3 > scratch.length) scratch = new Uint8Array(key.length * 3);
+  const { written } = encoder.encodeInto(key, scratch);
+  return (murmur2(scratch.subarray(0, written)) & 0x7fffffff) % partitions;
 }

@@ -12,6 +12,7 @@ import type { AppDefinition } from '../host/AppDefinition.js';
 import type { Router } from '../http/Router.js';
 import type { SqliteDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
 import { socialDefinition, socialHosted } from './apps/social.js';
+import { movieflixDefinition, movieflixHosted } from './apps/movieflix.js';
 
 export interface AppContext {
   /** The state database: read models write here, in the commit transaction. */
@@ -46,11 +47,13 @@ export interface HostedApp {
 
 export const APPS: Readonly<Record<string, (ctx: AppContext) => HostedApp>> = {
   social: socialHosted,
+  movieflix: movieflixHosted,
 };
 
 /** App definitions without read models, for topic planning. */
 export const APP_DEFINITIONS: Readonly<Record<string, () => AppDefinition>> = {
   social: socialDefinition,
+  movieflix: movieflixDefinition,
 };
 
 export function resolveApps(names: readonly string[]): string[] {

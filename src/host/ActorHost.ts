@@ -2,16 +2,23 @@
  * The actor host (SPEC §1): record for key K → the XState actor for K, created from the machine on
  * first use or rehydrated from its snapshot; what actors `emit` becomes the outbox. At most
  * `maxLiveActors` stay in memory (LRU); the others live in the store only.
+ *
+ * Delayed transitions (`after`) survive restarts and passivation, which XState does not do by
+ * itself (its scheduler stamps wall-clock time and re-arms the full delay): each actor runs on a
+ * clock wrapper that notes when every scheduled event is due; pending timers are stored in the
+ * snapshot (`kastorTimers`) and indexed by due time, re-armed for the time that is left on
+ * rehydration, and a passivated actor is woken when its earliest timer falls due. A timer firing
+ * is committed like a batch without offsets (LocalCommitter).
  */
 import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
 import type { BrokerRecord } from '../broker/Record.js';
-import type { Clock } from '../clock/Clock.js';
+import { type Clock, type TimerHandle, isoAt } from '../clock/Clock.js';
 import { type EventEnvelope, type EventSchema, MalformedEvent, decodeEvent } from '../events/EventSchema.js';
 import type { IdSource } from '../ids/IdSource.js';
 import type { Metrics } from '../metrics/Metrics.js';
 import type { OutboxRecord, SnapshotWrite, StageStore } from '../store/StateStore.js';
 import type { TopicDeclaration } from '../topics/TopicDeclaration.js';
-import { type BatchContext, type BatchWork, RecordFailed, type Stage } from './Stage.js';
+import { type BatchContext, type BatchWork, type LocalCommitter, RecordFailed, type Stage } from './Stage.js';
 
 export interface ActorHostOptions {
   readonly name: string;
@@ -35,6 +42,28 @@ interface Cell {
   readonly partition: number;
   readonly actor: AnyActorRef;
   readonly seen: string[];
+  /** Due time of each event XState scheduled, by the scheduler's entry object. */
+  readonly dues: WeakMap<object, number>;
+}
+
+interface ScheduledEvent {
+  readonly source: AnyActorRef;
+  readonly target: AnyActorRef;
+  readonly event: { type: string };
+  readonly delay: number;
+  readonly id: string;
+}
+
+interface StoredTimer {
+  readonly id: string;
+  readonly event: { type: string };
+  readonly due: number;
+}
+
+/** XState's scheduler keeps the pending delayed events in the system snapshot. */
+function scheduledEvents(actor: AnyActorRef): ScheduledEvent[] {
+  const system = actor.system as unknown as { getSnapshot(): { _scheduledEvents: Record<string, ScheduledEvent> } };
+  return Object.values(system.getSnapshot()._scheduledEvents);
 }
 
 interface Emitted {
@@ -50,6 +79,9 @@ export class ActorHost implements Stage {
   private readonly live = new Map<string, Cell>();
   private readonly touched = new Set<Cell>();
   private emitted: Emitted[] = [];
+  private committer?: LocalCommitter;
+  private wakeTimer?: TimerHandle;
+  private evictedWithTimers = false;
   private readonly maxLive: number;
   private readonly liveGauge?: (labels: Record<string, string>, v: number) => void;
   private readonly passivations?: (labels?: Record<string, string>, by?: number) => void;
@@ -88,14 +120,16 @@ export class ActorHost implements Stage {
       for (const e of this.emitted) outbox.push(this.toOutbox(e, event, record));
     }
     const snapshots: SnapshotWrite[] = [];
-    for (const cell of this.touched) {
-      snapshots.push({
-        key: cell.key,
-        snapshot: JSON.stringify(cell.actor.getPersistedSnapshot()),
-        seen: JSON.stringify(cell.seen),
-      });
-    }
+    for (const cell of this.touched) snapshots.push(this.snapshotWrite(cell));
     return { snapshots, outbox, committed: () => this.committed() };
+  }
+
+  attach(committer: LocalCommitter): void {
+    this.committer = committer;
+  }
+
+  assigned(): void {
+    this.scheduleWake();
   }
 
   abort(): void {
@@ -109,6 +143,9 @@ export class ActorHost implements Stage {
   }
 
   close(): void {
+    if (this.wakeTimer !== undefined) this.options.clock.clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    this.committer = undefined;
     for (const cell of [...this.live.values()]) this.evict(cell);
   }
 
@@ -117,7 +154,9 @@ export class ActorHost implements Stage {
     const cell = this.live.get(key);
     if (cell) return cell.actor.getSnapshot();
     const stored = this.options.store.loadSnapshot(key);
-    return stored ? JSON.parse(stored.snapshot) : undefined;
+    if (!stored) return undefined;
+    const { kastorTimers: _, ...snapshot } = JSON.parse(stored.snapshot);
+    return snapshot;
   }
 
   private decode(record: BrokerRecord, context: BatchContext): EventEnvelope | undefined {
@@ -150,10 +189,73 @@ export class ActorHost implements Stage {
   }
 
   private toOutbox(e: Emitted, cause: EventEnvelope, record: BrokerRecord): OutboxRecord {
+    const out = this.envelope(e, cause.at, cause.key);
+    if (!out) throw new RecordFailed(record, `actor ${this.name} emitted ${e.type}, which has no output topic`);
+    return out;
+  }
+
+  private envelope(e: Emitted, at: string, key: string): OutboxRecord | undefined {
     const topic = this.options.outputs[e.type];
-    if (!topic) throw new RecordFailed(record, `actor ${this.name} emitted ${e.type}, which has no output topic`);
-    const envelope = { ...e, id: e.id ?? this.options.ids.next(), at: e.at ?? cause.at, key: e.key ?? cause.key };
+    if (!topic) return undefined;
+    const envelope = { ...e, id: e.id ?? this.options.ids.next(), at: e.at ?? at, key: e.key ?? key };
     return { topic: topic.name, key: envelope.key, value: JSON.stringify(envelope), headers: {} };
+  }
+
+  private snapshotWrite(cell: Cell): SnapshotWrite {
+    const now = this.options.clock.now();
+    const timers: StoredTimer[] = scheduledEvents(cell.actor)
+      .filter((e) => e.source === cell.actor && e.target === cell.actor)
+      .map((e) => ({ id: e.id, event: e.event, due: cell.dues.get(e) ?? now + e.delay }));
+    const persisted = { ...(cell.actor.getPersistedSnapshot() as object), kastorTimers: timers };
+    const due = timers.length ? Math.min(...timers.map((t) => t.due)) : null;
+    return {
+      key: cell.key,
+      snapshot: JSON.stringify(persisted),
+      seen: JSON.stringify(cell.seen),
+      timer: { partition: cell.partition, due },
+    };
+  }
+
+  /** A delayed transition fires: the actor moves, and what it emits commits like a batch. */
+  private fire(cell: Cell, fn: () => void): void {
+    if (this.live.get(cell.key) !== cell) return;
+    this.emitted = [];
+    fn();
+    if (cell.actor.getSnapshot().status === 'error') {
+      // Back to the stored snapshot; its timer fires again when the actor is next woken.
+      this.evict(cell);
+      return;
+    }
+    const at = isoAt(this.options.clock);
+    const outbox = this.emitted.map((e) => this.envelope(e, at, cell.key)).filter((o): o is OutboxRecord => o !== undefined);
+    const write = this.snapshotWrite(cell);
+    if (!this.committer) return;
+    void this.committer.commitLocal({ snapshots: [write], outbox, committed: () => this.committed() });
+  }
+
+  /** Sets one clock timer for the earliest due timer of a passivated actor this host owns. */
+  private scheduleWake(): void {
+    const { clock, store } = this.options;
+    if (this.wakeTimer !== undefined) clock.clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    const committer = this.committer;
+    if (!committer) return;
+    const next = store.dueTimers(1_000).find((t) => !this.live.has(t.key) && committer.owns(t.partition));
+    if (!next) return;
+    this.wakeTimer = clock.setTimeout(() => this.wake(), Math.max(0, next.due - clock.now()));
+  }
+
+  private wake(): void {
+    this.wakeTimer = undefined;
+    const committer = this.committer;
+    if (!committer) return;
+    const now = this.options.clock.now();
+    for (const t of this.options.store.dueTimers(1_000)) {
+      if (t.due > now) break;
+      // Rehydrating re-arms the actor's timers with what is left: zero, so they fire now.
+      if (!this.live.has(t.key) && committer.owns(t.partition)) this.cell(t.key, t.partition);
+    }
+    this.scheduleWake();
   }
 
   private cell(key: string, partition: number): Cell {
@@ -165,16 +267,29 @@ export class ActorHost implements Stage {
       return found;
     }
     const stored = this.options.store.loadSnapshot(key);
+    const { kastorTimers = [], ...snapshot } = stored ? JSON.parse(stored.snapshot) : {};
+    const clock = this.options.clock;
+    const dues = new WeakMap<object, number>();
+    let cell: Cell | undefined;
     const actor = createActor(this.options.machine, {
       input: { key },
-      clock: this.options.clock,
-      ...(stored ? { snapshot: JSON.parse(stored.snapshot) } : {}),
+      clock: {
+        setTimeout: (fn: () => void, ms: number) => {
+          // XState registers the scheduled event just before it asks for the timer.
+          if (cell) for (const e of scheduledEvents(cell.actor)) if (!dues.has(e)) dues.set(e, clock.now() + ms);
+          return clock.setTimeout(() => (cell ? this.fire(cell, fn) : fn()), ms);
+        },
+        clearTimeout: (handle: TimerHandle) => clock.clearTimeout(handle),
+      },
+      ...(stored ? { snapshot } : {}),
     });
+    cell = { key, partition, actor, seen: stored ? JSON.parse(stored.seen) : [], dues };
     actor.on('*', (e: Emitted) => this.emitted.push(e));
     // Failures are data (snapshot.status 'error'); without an observer XState would rethrow them.
     actor.subscribe({ error: () => undefined });
     actor.start();
-    const cell: Cell = { key, partition, actor, seen: stored ? JSON.parse(stored.seen) : [] };
+    const scheduler = (actor.system as unknown as { scheduler: { schedule(s: AnyActorRef, t: AnyActorRef, e: unknown, d: number, id: string): void } }).scheduler;
+    for (const t of kastorTimers as StoredTimer[]) scheduler.schedule(actor, actor, t.event, Math.max(0, t.due - clock.now()), t.id);
     this.live.set(key, cell);
     return cell;
   }
@@ -192,9 +307,14 @@ export class ActorHost implements Stage {
       this.passivations?.({ stage: this.name }, evicted);
     }
     this.liveGauge?.({ stage: this.name }, this.live.size);
+    if (this.evictedWithTimers) {
+      this.evictedWithTimers = false;
+      this.scheduleWake();
+    }
   }
 
   private evict(cell: Cell): void {
+    if (scheduledEvents(cell.actor).length > 0) this.evictedWithTimers = true;
     cell.actor.stop();
     this.live.delete(cell.key);
   }

@@ -28,6 +28,16 @@ export interface BatchContext {
   deadLetter(record: BrokerRecord, reason: string): void;
 }
 
+/**
+ * Lets a stage commit work that no input record caused (a delayed transition firing): steps 3–4
+ * of the protocol without offsets.
+ */
+export interface LocalCommitter {
+  commitLocal(work: BatchWork): Promise<void>;
+  /** Whether a partition (by number, over the stage's co-partitioned topics) is assigned here. */
+  owns(partition: number): boolean;
+}
+
 export interface Stage {
   /** Unique per state store; also names the consumer group (`kastor.<name>`). */
   readonly name: string;
@@ -36,6 +46,10 @@ export interface Stage {
   process(records: readonly BrokerRecord[], context: BatchContext): BatchWork;
   /** Processing or the transaction failed: forget every in-memory change of the current batch. */
   abort?(): void;
+  /** The runner is starting: the stage may keep the committer for work of its own. */
+  attach?(committer: LocalCommitter): void;
+  /** A partition was given to this stage. */
+  assigned?(topic: string, partition: number): void;
   /** A partition was taken away: drop what is held for it (its state is in the store). */
   revoked?(topic: string, partition: number): void;
   close?(): void;

@@ -19,7 +19,7 @@ import type { Metrics } from '../metrics/Metrics.js';
 import type { OutboxRecord, OutboxRow, StageStore } from '../store/StateStore.js';
 import { type CommitStep, type FaultHook, SimulatedCrash } from './CommitStep.js';
 import { deadLetterRecord } from './deadLetter.js';
-import { RecordFailed, type Stage } from './Stage.js';
+import { type BatchWork, type LocalCommitter, RecordFailed, type Stage } from './Stage.js';
 import { RunnerMetrics } from './RunnerMetrics.js';
 
 export interface StageRunnerOptions {
@@ -42,7 +42,7 @@ export interface StageRunnerOptions {
 
 const defaultBackoff = (attempt: number) => Math.min(5_000, 50 * 2 ** attempt);
 
-export class StageRunner {
+export class StageRunner implements LocalCommitter {
   readonly stage: Stage;
   private readonly opts: StageRunnerOptions;
   private readonly log: Logger;
@@ -80,6 +80,7 @@ export class StageRunner {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`stage ${this.stage.name} already started`);
     this.state = 'running';
+    this.stage.attach?.(this);
     await this.resendOutbox();
     if (!this.running) return;
     const consumer = this.opts.broker.consumer({
@@ -94,6 +95,7 @@ export class StageRunner {
         mergeMap((partition) => {
           const key = tpKey(partition);
           this.assigned.add(key);
+          this.stage.assigned?.(partition.topic, partition.partition);
           const stored = this.opts.store.offsets([partition]).get(key);
           // The store is the truth; with no stored offset the stage has no state for the
           // partition yet and must read it from its beginning.
@@ -128,6 +130,29 @@ export class StageRunner {
     this.subscription?.unsubscribe();
     await this.consumer?.close().catch(() => undefined);
     this.resolveCrash(reason);
+  }
+
+  /** Steps 3–4 for work no record caused (a timer firing): one transaction, then the outbox. */
+  async commitLocal(work: BatchWork): Promise<void> {
+    if (!this.running && this.state !== 'stopping') return;
+    let rows: OutboxRow[];
+    try {
+      rows = this.opts.store.commit({ snapshots: work.snapshots ?? [], outbox: work.outbox ?? [], offsets: [] }, work.extra);
+    } catch (e) {
+      this.stage.abort?.();
+      this.log.warn('local commit failed; the actors go back to their snapshots', { error: e });
+      return;
+    }
+    work.committed?.();
+    if (rows.length === 0) return;
+    this.metrics?.batch(0, rows.length, 0);
+    await this.send(rows);
+    this.opts.store.deleteOutbox(rows.map((r) => r.seq));
+  }
+
+  owns(partition: number): boolean {
+    for (const key of this.assigned) if (key.endsWith(`/${partition}`)) return true;
+    return false;
   }
 
   private async handle(batch: RecordBatch): Promise<void> {

@@ -15,6 +15,15 @@ export interface StoredSnapshot {
 
 export interface SnapshotWrite extends StoredSnapshot {
   readonly key: string;
+  /** Partition the key belongs to, and when its earliest pending timer is due (null: none). */
+  readonly timer?: { readonly partition: number; readonly due: number | null };
+}
+
+/** A key with a pending delayed transition, for waking passivated actors. */
+export interface DueTimer {
+  readonly key: string;
+  readonly partition: number;
+  readonly due: number;
 }
 
 export interface OutboxRecord {
@@ -59,6 +68,8 @@ export interface StageStore {
   /** Step 4's tail: forget rows the broker confirmed. */
   deleteOutbox(seqs: readonly number[]): void;
   deleteSnapshot(key: string): void;
+  /** Keys with pending timers, earliest first. */
+  dueTimers(limit: number): DueTimer[];
 }
 
 export interface StateStore {

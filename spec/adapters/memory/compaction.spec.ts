@@ -15,7 +15,9 @@ describe('memory broker: compaction', () => {
     clock = new VirtualClock('2024-03-01T12:00:00Z');
     scheduler = new ManualScheduler();
     broker = new MemoryBroker({ clock, schedule: scheduler.schedule, maintenanceIntervalMs: 0 });
-    await broker.admin.createTopics([{ name: 'accounts', partitions: 1, replicationFactor: 1, cleanupPolicy: 'compact' }]);
+    await broker.admin.createTopics([
+      { name: 'accounts', partitions: 1, replicationFactor: 1, cleanupPolicy: 'compact' },
+    ]);
   });
 
   afterEach(() => broker.close());
@@ -25,9 +27,20 @@ describe('memory broker: compaction', () => {
   const log = () => broker.read({ topic: 'accounts', partition: 0 }).map((r) => [r.offset, r.key, r.value]);
 
   it('keeps the latest record of each key, at its original offset', async () => {
-    await send([['a', '1'], ['b', '1'], ['a', '2'], ['c', '1'], ['b', '2'], ['a', '3']]);
+    await send([
+      ['a', '1'],
+      ['b', '1'],
+      ['a', '2'],
+      ['c', '1'],
+      ['b', '2'],
+      ['a', '3'],
+    ]);
     expect(broker.maintain()).to.deep.equal({ removedRecords: 3, changedPartitions: 1 });
-    expect(log()).to.deep.equal([[3, 'c', '1'], [4, 'b', '2'], [5, 'a', '3']]);
+    expect(log()).to.deep.equal([
+      [3, 'c', '1'],
+      [4, 'b', '2'],
+      [5, 'a', '3'],
+    ]);
     // As in Kafka, compaction moves neither watermark: a reader in a gap just goes on.
     expect(await broker.admin.watermarks({ topic: 'accounts', partition: 0 })).to.deep.equal({ low: 0, high: 6 });
     await send([['d', '1']]);
@@ -35,7 +48,12 @@ describe('memory broker: compaction', () => {
   });
 
   it('reads on from the next record kept when a start offset fell into a gap', async () => {
-    await send([['a', '1'], ['a', '2'], ['a', '3'], ['b', '1']]);
+    await send([
+      ['a', '1'],
+      ['a', '2'],
+      ['a', '3'],
+      ['b', '1'],
+    ]);
     broker.maintain();
     const consumer = broker.consumer({ groupId: 'g', topics: ['accounts'] });
     const readings = readAssignments(consumer, { offset: 1 });
@@ -45,7 +63,13 @@ describe('memory broker: compaction', () => {
 
   it('keeps a tombstone for delete.retention.ms, then drops it with the history it deleted', async () => {
     await broker.admin.createTopics([
-      { name: 'sessions', partitions: 1, replicationFactor: 1, cleanupPolicy: 'compact', config: { 'delete.retention.ms': String(DAY) } },
+      {
+        name: 'sessions',
+        partitions: 1,
+        replicationFactor: 1,
+        cleanupPolicy: 'compact',
+        config: { 'delete.retention.ms': String(DAY) },
+      },
     ]);
     await broker.producer().send([
       { topic: 'sessions', key: 'u1', value: 'open' },
@@ -69,7 +93,10 @@ describe('memory broker: compaction', () => {
     const p = broker.producer();
     await p.send([{ topic: 'both', key: 'old', value: '1' }]);
     clock.advance(2000);
-    await p.send([{ topic: 'both', key: 'k', value: '1' }, { topic: 'both', key: 'k', value: '2' }]);
+    await p.send([
+      { topic: 'both', key: 'k', value: '1' },
+      { topic: 'both', key: 'k', value: '2' },
+    ]);
     broker.maintain();
     expect(broker.read({ topic: 'both', partition: 0 }).map((r) => [r.offset, r.value])).to.deep.equal([[2, '2']]);
     expect(await broker.admin.watermarks({ topic: 'both', partition: 0 })).to.deep.equal({ low: 1, high: 3 });
@@ -85,7 +112,10 @@ describe('memory broker: compaction', () => {
     const error = await broker
       .producer()
       .send([{ topic: 'accounts', key: null, value: 'v' }])
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).to.be.instanceOf(BrokerError);
     expect(String(error)).to.match(/without key/);
   });

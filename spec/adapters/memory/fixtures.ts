@@ -42,16 +42,17 @@ export function readAssignments(consumer: GroupConsumer, start: StartPosition = 
   consumer.assignments.subscribe({
     error: () => undefined,
     next: (partition) => {
-    const reading: Reading = { partition, batches: [], completed: false, error: undefined };
-    readings.push(reading);
-    partition.batches(start).subscribe({
-      next: (b) => reading.batches.push(b),
-      error: (e: unknown) => (reading.error = e),
-      complete: () => (reading.completed = true),
-    });
+      const reading: Reading = { partition, batches: [], completed: false, error: undefined };
+      readings.push(reading);
+      partition.batches(start).subscribe({
+        next: (b) => reading.batches.push(b),
+        error: (e: unknown) => (reading.error = e),
+        complete: () => (reading.completed = true),
+      });
     },
   });
   return readings;
 }
 
-export const offsetsOf = (batches: readonly RecordBatch[]): number[] => batches.flatMap((b) => b.records.map((r) => r.offset));
+export const offsetsOf = (batches: readonly RecordBatch[]): number[] =>
+  batches.flatMap((b) => b.records.map((r) => r.offset));

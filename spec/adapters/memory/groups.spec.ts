@@ -32,7 +32,9 @@ describe('memory broker: consumer groups', () => {
     readings.filter((r) => !r.completed).map((r) => `${r.partition.topic}/${r.partition.partition}`);
 
   it("assigns with Kafka's RangeAssignor over members sorted by member id", async () => {
-    const members = ['c', 'a', 'b'].map((clientId) => broker.consumer({ groupId: 'g', topics: ['rides', 'taxis'], clientId }));
+    const members = ['c', 'a', 'b'].map((clientId) =>
+      broker.consumer({ groupId: 'g', topics: ['rides', 'taxis'], clientId }),
+    );
     const readings = members.map((m) => readAssignments(m));
     await scheduler.run();
     // Member ids start with the client id: a < b < c. 7 partitions over 3: 3, 2, 2; 2 over 3: 1, 1, 0.
@@ -94,7 +96,12 @@ describe('memory broker: consumer groups', () => {
     expect(assignmentsError).to.be.instanceOf(BrokerError);
     expect(first[0].error).to.be.instanceOf(BrokerError);
     expect(held(second)).to.deep.equal(['taxis/0', 'taxis/1']);
-    expect(await stuck.commit([]).then(() => 'ok', (e: unknown) => e)).to.be.instanceOf(BrokerError);
+    expect(
+      await stuck.commit([]).then(
+        () => 'ok',
+        (e: unknown) => e,
+      ),
+    ).to.be.instanceOf(BrokerError);
   });
 
   it('lets close wait for the batch in flight, within closeTimeoutMs', async () => {
@@ -152,7 +159,9 @@ describe('memory broker: consumer groups', () => {
   });
 
   it('cuts batches at maxBatchSize and defaults to 500', async () => {
-    await broker.producer().send(Array.from({ length: 1201 }, (_, i) => ({ topic: 'taxis', partition: 0, key: `${i}`, value: 'v' })));
+    await broker
+      .producer()
+      .send(Array.from({ length: 1201 }, (_, i) => ({ topic: 'taxis', partition: 0, key: `${i}`, value: 'v' })));
     const readings = readAssignments(broker.consumer({ groupId: 'g', topics: ['taxis'] }));
     await scheduler.run();
     const p0 = readings.find((r) => r.partition.partition === 0)!;
@@ -180,7 +189,11 @@ describe('memory broker: start positions', () => {
 
   afterEach(() => broker.close());
 
-  async function firstOffsets(options: { reset?: 'earliest' | 'latest'; start?: { offset: number } | 'committed'; commit?: number }) {
+  async function firstOffsets(options: {
+    reset?: 'earliest' | 'latest';
+    start?: { offset: number } | 'committed';
+    commit?: number;
+  }) {
     const consumer = broker.consumer({ groupId: `g${++groups}`, topics: ['views'], autoOffsetReset: options.reset });
     if (options.commit !== undefined) await consumer.commit([{ topic: 'views', partition: 0, offset: options.commit }]);
     const readings = readAssignments(consumer, options.start ?? 'committed');

@@ -16,7 +16,8 @@ describe('memory broker: keyPartition', () => {
       ...Array.from({ length: 2000 }, (_, i) => `post_${i * 7919}`),
     ];
     for (const partitions of [1, 3, 30, 97]) {
-      for (const key of keys) expect(keyPartition(key, partitions), key.slice(0, 20)).to.equal(partitionForKey(key, partitions));
+      for (const key of keys)
+        expect(keyPartition(key, partitions), key.slice(0, 20)).to.equal(partitionForKey(key, partitions));
     }
   });
 });

@@ -13,7 +13,8 @@ describe('memory broker: persistence in a dir', () => {
   let dir: string;
   let clock: VirtualClock;
   let scheduler: ManualScheduler;
-  const open = (): MemoryBroker => new MemoryBroker({ dir, clock, schedule: scheduler.schedule, maintenanceIntervalMs: 0 });
+  const open = (): MemoryBroker =>
+    new MemoryBroker({ dir, clock, schedule: scheduler.schedule, maintenanceIntervalMs: 0 });
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'kastor-memory-'));
@@ -26,7 +27,13 @@ describe('memory broker: persistence in a dir', () => {
   it('brings topics, records and committed offsets back after a restart, and offsets go on', async () => {
     const before = open();
     await before.admin.createTopics([
-      { name: 'transactions', partitions: 2, replicationFactor: 1, retentionMs: -1, config: { 'min.insync.replicas': '1' } },
+      {
+        name: 'transactions',
+        partitions: 2,
+        replicationFactor: 1,
+        retentionMs: -1,
+        config: { 'min.insync.replicas': '1' },
+      },
     ]);
     await before.producer().send([
       { topic: 'transactions', partition: 0, key: 'acct_1', value: '{"amount":10}', headers: { trace: 't1' } },
@@ -62,9 +69,13 @@ describe('memory broker: persistence in a dir', () => {
 
   it('keeps every confirmed record when the process is killed with SIGKILL mid-stream', async function () {
     this.timeout(30_000);
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./crashingProducer.ts', import.meta.url)), dir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./crashingProducer.ts', import.meta.url)), dir],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let confirmed = -1;
     let buffered = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -74,7 +85,10 @@ describe('memory broker: persistence in a dir', () => {
       for (const line of lines) confirmed = Math.max(confirmed, Number(line.split(' ')[1]));
     });
     const exited = new Promise((resolve) => child.on('exit', resolve));
-    await waitFor(() => confirmed >= 20_000, { timeoutMs: 20_000, message: () => `20 000 confirmed records, got ${confirmed + 1}` });
+    await waitFor(() => confirmed >= 20_000, {
+      timeoutMs: 20_000,
+      message: () => `20 000 confirmed records, got ${confirmed + 1}`,
+    });
     child.kill('SIGKILL');
     await exited;
 
@@ -93,7 +107,10 @@ describe('memory broker: persistence in a dir', () => {
   it('cuts a journal torn in the middle of a line back to its last complete record', async () => {
     const before = open();
     await before.admin.createTopics([{ name: 'logs', partitions: 1, replicationFactor: 1 }]);
-    await before.producer().send([{ topic: 'logs', key: 'a', value: '1' }, { topic: 'logs', key: 'b', value: '2' }]);
+    await before.producer().send([
+      { topic: 'logs', key: 'a', value: '1' },
+      { topic: 'logs', key: 'b', value: '2' },
+    ]);
     await before.close();
     appendFileSync(join(dir, 'logs', 'logs-0.jsonl'), '{"offset":2,"timestamp":1,"key":"c","va');
 
@@ -101,7 +118,9 @@ describe('memory broker: persistence in a dir', () => {
     expect(after.read({ topic: 'logs', partition: 0 }).map((r) => r.value)).to.deep.equal(['1', '2']);
     await after.producer().send([{ topic: 'logs', key: 'c', value: '3' }]);
     await after.close();
-    const lines = readFileSync(join(dir, 'logs', 'logs-0.jsonl'), 'utf8').trimEnd().split('\n');
+    const lines = readFileSync(join(dir, 'logs', 'logs-0.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n');
     expect(lines.map((l) => (JSON.parse(l) as { value: string }).value)).to.deep.equal(['1', '2', '3']);
   });
 
@@ -113,7 +132,13 @@ describe('memory broker: persistence in a dir', () => {
     ]);
     const p = before.producer();
     await p.send([1, 2, 3].map((i) => ({ topic: 'positions', key: 'taxi_1', value: `${i}` })));
-    await p.send([['u1', 'a'], ['u2', 'a'], ['u1', 'b']].map(([key, value]) => ({ topic: 'profiles', key, value })));
+    await p.send(
+      [
+        ['u1', 'a'],
+        ['u2', 'a'],
+        ['u1', 'b'],
+      ].map(([key, value]) => ({ topic: 'profiles', key, value })),
+    );
     clock.advance(1001);
     expect(before.maintain().changedPartitions).to.equal(2);
     await before.close();
@@ -126,6 +151,23 @@ describe('memory broker: persistence in a dir', () => {
     ]);
     const [meta] = await after.producer().send([{ topic: 'positions', key: 'taxi_1', value: '4' }]);
     expect(meta.offset).to.equal(3);
+    await after.close();
+  });
+
+  it('journals more partitions than it keeps files open for', async () => {
+    const before = open();
+    await before.admin.createTopics([{ name: 'wide', partitions: 300, replicationFactor: 1 }]);
+    const p = before.producer();
+    for (let round = 0; round < 2; round++) {
+      await p.send(
+        Array.from({ length: 300 }, (_, partition) => ({ topic: 'wide', partition, key: 'k', value: `${round}` })),
+      );
+    }
+    await before.close();
+    const after = open();
+    for (const partition of [0, 127, 128, 299]) {
+      expect(after.read({ topic: 'wide', partition }).map((r) => r.value)).to.deep.equal(['0', '1']);
+    }
     await after.close();
   });
 

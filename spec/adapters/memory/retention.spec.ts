@@ -68,7 +68,9 @@ describe('memory broker: retention', () => {
   });
 
   it('takes retention.ms from the topic config when the spec has no retentionMs', async () => {
-    await broker.admin.createTopics([{ name: 'cfg', partitions: 1, replicationFactor: 1, config: { 'retention.ms': '1000' } }]);
+    await broker.admin.createTopics([
+      { name: 'cfg', partitions: 1, replicationFactor: 1, config: { 'retention.ms': '1000' } },
+    ]);
     await sendAt('cfg', ['a']);
     clock.advance(1001);
     expect(broker.maintain().removedRecords).to.equal(1);

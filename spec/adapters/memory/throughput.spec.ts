@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { MemoryBroker } from '../../../adapters/memory/index.js';
-import type { OutgoingRecord } from '../../../src/broker/Broker.js';
+import type { OutgoingRecord } from '../../../src/broker/Record.js';
 import { waitFor } from '../../support/waitFor.js';
 
 const N = Number(process.env.KASTOR_BENCH_RECORDS ?? 200_000);

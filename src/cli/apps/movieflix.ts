@@ -1,0 +1,42 @@
+/**
+ * MovieFlix wired to its adapters: the SQLite read model, the SQLite analytics sink on
+ * `show_position` (the analytics store), and the popularity job over it as a background service.
+ * `KASTOR_MOVIEFLIX_DISLIKE_AFTER_MS` overrides how long a dropped show waits to count as disliked.
+ */
+import { SqliteAnalyticsSink } from '../../../adapters/sinks/SqliteAnalyticsSink.js';
+import { SqliteMovieflixReadModel } from '../../../adapters/sqlite/SqliteMovieflixReadModel.js';
+import { type MovieflixSettings, movieflixCatalog, movieflixSettings, movieflixTopics as t } from '../../../config/movieflix.js';
+import { PopularityJob } from '../../apps/movieflix/PopularityJob.js';
+import { movieflixApp } from '../../apps/movieflix/movieflixApp.js';
+import { movieflixRoutes } from '../../apps/movieflix/movieflixRoutes.js';
+import type { AppContext, HostedApp } from '../apps.js';
+
+export function movieflixHosted(ctx: AppContext): HostedApp {
+  const settings = settingsFrom(process.env);
+  const readModel = new SqliteMovieflixReadModel(ctx.db, ctx.readDb);
+  const analytics = new SqliteAnalyticsSink({ name: 'movieflix.analytics', topics: [t.showPosition.name], db: ctx.db });
+  const popularity = new PopularityJob({
+    analytics: readModel, store: readModel, catalog: movieflixCatalog, clock: ctx.clock, topic: t.showPosition.name,
+    intervalMs: settings.popularityIntervalMs, windowMs: settings.popularityWindowMs,
+    completeRatio: settings.completeRatio, logger: ctx.logger,
+  });
+  const current = () => popularity.current();
+  return {
+    definition: movieflixApp({ readModel, popularity: current, stages: [analytics], settings }),
+    routes: (router) => movieflixRoutes(router, {
+      producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids, popularity: current,
+      maxRecommendations: settings.maxRecommendations,
+    }),
+    background: [popularity],
+  };
+}
+
+export const movieflixDefinition = () => movieflixApp();
+
+function settingsFrom(env: NodeJS.ProcessEnv): MovieflixSettings {
+  const raw = env.KASTOR_MOVIEFLIX_DISLIKE_AFTER_MS;
+  if (raw === undefined || raw === '') return movieflixSettings;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms <= 0) throw new Error(`KASTOR_MOVIEFLIX_DISLIKE_AFTER_MS must be a positive integer, not ${raw}`);
+  return { ...movieflixSettings, dislikeAfterMs: ms };
+}
