@@ -5,8 +5,8 @@
  *
  * - createTopics: `num_partitions`, `replication_factor`, topic config `retention.ms`,
  *   `cleanup.policy` and the spec's extra config as is; TOPIC_ALREADY_EXISTS is not an error (the
- *   existing topic is left as it is). Resolves once metadata shows every partition with a leader,
- *   so producers and consumers find the topic right away.
+ *   existing topic is left as it is). Resolves once metadata shows every partition with a leader
+ *   and every new partition answers ListOffsets, so producers and consumers can use it at once.
  * - deleteTopics: UnknownTopic for a topic that does not exist; resolves once metadata no longer
  *   lists the deleted ones.
  * - Topic config cannot be read back through node-rdkafka (no DescribeConfigs), so
@@ -21,7 +21,7 @@ import type { Admin, TopicDescription, TopicSpec, Watermarks } from '../../src/b
 import { BrokerError, InvalidTopicSpec, UnknownPartition, UnknownTopic } from '../../src/broker/errors.js';
 import type { TopicPartition } from '../../src/broker/Record.js';
 import { connectWithRetry, disconnectOnce, logClientEvents } from './clientLifecycle.js';
-import { adminConfig, producerConfig, type ClientSettings } from './config.js';
+import { adminConfig, type ClientSettings } from './config.js';
 import { CODES, describe, errorCode, toBrokerError } from './kafkaErrors.js';
 import type { KafkaLogger } from './logger.js';
 import { TopicMetadataCache } from './TopicMetadataCache.js';
@@ -55,8 +55,8 @@ export class KafkaAdmin implements Admin {
 
   constructor(private readonly options: KafkaAdminOptions) {
     const { settings, logger } = options;
-    const config = producerConfig(settings, 'reliable');
-    this.metadataClient = new Kafka.Producer(config.global, config.topic);
+    // A producer that never produces: just a connected client to ask for metadata and offsets.
+    this.metadataClient = new Kafka.Producer(adminConfig(settings));
     logClientEvents(this.metadataClient, logger, settings.clientId);
     this.ready = connectWithRetry(this.metadataClient, {
       logger,
@@ -69,13 +69,27 @@ export class KafkaAdmin implements Admin {
 
   async createTopics(topics: readonly TopicSpec[]): Promise<void> {
     for (const spec of topics) validate(spec);
-    await Promise.all(topics.map((spec) => this.createTopic(spec)));
+    const created = (await Promise.all(topics.map((spec) => this.createTopic(spec)))).filter(
+      (spec): spec is TopicSpec => spec !== undefined,
+    );
     await this.waitForMetadata(
       topics.map((t) => t.name),
       (m, name) => {
         const t = m.topics.find((x) => x.name === name);
         return t !== undefined && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0);
       },
+    );
+    // Metadata names a leader before that broker has created the partition's log; a record sent
+    // then is refused (NOT_LEADER), and with acks=0 the broker drops the connection and the record.
+    // A partition that answers ListOffsets is being served.
+    await Promise.all(
+      created.flatMap((spec) =>
+        Array.from({ length: spec.partitions }, (_, partition) =>
+          this.watermarks({ topic: spec.name, partition }).catch((e: unknown) => {
+            this.options.logger.warn('created topic not served yet', { topic: spec.name, partition, error: describe(e) });
+          }),
+        ),
+      ),
     );
   }
 
@@ -109,12 +123,17 @@ export class KafkaAdmin implements Admin {
     if (count === undefined) throw new UnknownTopic(tp.topic);
     if (tp.partition < 0 || tp.partition >= count) throw new UnknownPartition(tp.topic, tp.partition);
     await this.ready;
-    return new Promise<Watermarks>((resolve, reject) => {
-      this.metadataClient.queryWatermarkOffsets(tp.topic, tp.partition, this.requestTimeoutMs(), (err, offsets) => {
-        if (err) reject(toBrokerError(err, { action: `query watermarks of ${tp.topic}/${tp.partition}`, ...tp }));
-        else resolve({ low: offsets.lowOffset, high: offsets.highOffset });
-      });
-    });
+    // Right after a topic is created or a leader moves, the broker may answer NOT_LEADER for a moment.
+    return retrying(
+      () =>
+        new Promise<Watermarks>((resolve, reject) => {
+          this.metadataClient.queryWatermarkOffsets(tp.topic, tp.partition, this.requestTimeoutMs(), (err, offsets) => {
+            if (err) reject(toBrokerError(err, { action: `query watermarks of ${tp.topic}/${tp.partition}`, ...tp }));
+            else resolve({ low: offsets.lowOffset, high: offsets.highOffset });
+          });
+        }),
+      this.requestTimeoutMs(),
+    );
   }
 
   async brokerCount(): Promise<number> {
@@ -153,7 +172,8 @@ export class KafkaAdmin implements Admin {
     return this.adminClient;
   }
 
-  private createTopic(spec: TopicSpec): Promise<void> {
+  /** Resolves to the spec when this call created the topic, to undefined when it existed. */
+  private createTopic(spec: TopicSpec): Promise<TopicSpec | undefined> {
     const config = topicConfig(spec);
     const newTopic: NewTopic = {
       topic: spec.name,
@@ -161,14 +181,14 @@ export class KafkaAdmin implements Admin {
       replication_factor: spec.replicationFactor,
       config,
     };
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<TopicSpec | undefined>((resolve, reject) => {
       this.admin().createTopic(newTopic, this.requestTimeoutMs(), (err: LibrdKafkaError) => {
         const code = err ? errorCode(err) : CODES.ERR_NO_ERROR;
         if (code === CODES.ERR_NO_ERROR) {
           this.created.set(spec.name, config);
-          resolve();
+          resolve(spec);
         } else if (code === CODES.ERR_TOPIC_ALREADY_EXISTS) {
-          resolve();
+          resolve(undefined);
         } else if (code !== undefined && INVALID_SPEC.has(code)) {
           reject(new InvalidTopicSpec(`topic ${spec.name}: ${describe(err)}`, { cause: err }));
         } else {
@@ -229,6 +249,19 @@ function illegalTopicName(name: string): string | undefined {
   if (name.length > MAX_NAME_LENGTH) return `the name is longer than ${MAX_NAME_LENGTH} characters`;
   if (!LEGAL_NAME.test(name)) return 'the name may contain only ASCII letters, digits, ".", "_" and "-"';
   return undefined;
+}
+
+/** Runs `attempt` again after retriable BrokerErrors, with backoff, for at most `withinMs`. */
+async function retrying<T>(attempt: () => Promise<T>, withinMs: number): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (let wait = 25; ; wait = Math.min(wait * 2, 500)) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof BrokerError) || !e.retriable || Date.now() + wait >= deadline) throw e;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }
 
 function validate(spec: TopicSpec): void {

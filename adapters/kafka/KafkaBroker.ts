@@ -65,6 +65,14 @@ export class KafkaBroker implements Broker {
 
   consumer(options: ConsumerOptions): GroupConsumer {
     this.assertOpen();
+    if (typeof options.groupId !== 'string' || options.groupId.length === 0) {
+      throw new BrokerError('a consumer needs a non-empty groupId');
+    }
+    if (options.topics.length === 0) throw new BrokerError(`consumer of group ${options.groupId} names no topic`);
+    const size = options.maxBatchSize;
+    if (size !== undefined && (!Number.isInteger(size) || size < 1)) {
+      throw new BrokerError(`maxBatchSize must be a whole number ≥ 1, not ${size}`);
+    }
     const consumer: KafkaGroupConsumer = new KafkaGroupConsumer({
       settings: this.settings(options.clientId ?? `consumer-${options.groupId}`),
       consumer: options,

@@ -39,9 +39,43 @@ export interface KafkaProducerOptions {
   readonly onClosed?: () => void;
 }
 
+/** The delivery reports one `send` waits for. */
+class Delivery {
+  readonly results: RecordMetadata[];
+  readonly done: Promise<RecordMetadata[]>;
+  private remaining: number;
+  private settled = false;
+  private resolve!: (results: RecordMetadata[]) => void;
+  private reject!: (error: BrokerError) => void;
+
+  constructor(count: number) {
+    this.results = new Array<RecordMetadata>(count);
+    this.remaining = count;
+    this.done = new Promise<RecordMetadata[]>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.done.catch(() => undefined); // awaited by send(); a failure before that is not unhandled
+  }
+
+  delivered(index: number, metadata: RecordMetadata): void {
+    this.results[index] = metadata;
+    if (--this.remaining === 0 && !this.settled) {
+      this.settled = true;
+      this.resolve(this.results);
+    }
+  }
+
+  failed(error: BrokerError): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(error);
+  }
+}
+
 interface Awaited {
-  resolve(metadata: RecordMetadata): void;
-  reject(error: BrokerError): void;
+  readonly delivery: Delivery;
+  readonly index: number;
 }
 
 export class KafkaProducer implements Producer {
@@ -85,10 +119,11 @@ export class KafkaProducer implements Producer {
     if (records.length === 0) return [];
     await this.ready;
     const counts = await this.partitionCounts(records);
+    // The lane moves on once the records are enqueued, not once they are delivered.
     const enqueued = this.enqueueLane.then(() => this.enqueue(records, counts));
     this.enqueueLane = enqueued.catch(() => undefined);
-    const results = await enqueued;
-    return Promise.all(results);
+    const { delivered } = await enqueued;
+    return delivered;
   }
 
   async flush(): Promise<void> {
@@ -125,7 +160,7 @@ export class KafkaProducer implements Producer {
     await disconnectOnce(this.client);
     clearInterval(this.pollTimer);
     const gone = new BrokerError('the producer closed before the broker confirmed the record', { retriable: true });
-    for (const a of this.awaited.values()) a.reject(gone);
+    for (const a of this.awaited.values()) a.delivery.failed(gone);
     this.awaited.clear();
     this.wakeSpaceWaiters();
     this.options.onClosed?.();
@@ -151,55 +186,61 @@ export class KafkaProducer implements Producer {
     return counts;
   }
 
-  /** Hands the records to librdkafka; returns one promise per record for its delivery. */
+  /**
+   * Hands the records to librdkafka. Reliable: resolves (after enqueueing) to the promise of every
+   * delivery report; fire-and-forget: to the metadata known now.
+   */
   private async enqueue(
     records: readonly OutgoingRecord[],
     counts: ReadonlyMap<string, number>,
-  ): Promise<Promise<RecordMetadata>[]> {
-    const reliable = this.options.profile === 'reliable';
-    const results: Promise<RecordMetadata>[] = [];
-    for (const r of records) {
-      if (!this.client.isConnected()) throw new ProducerClosed();
-      const opaque = reliable ? this.nextOpaque++ : undefined;
-      const delivered =
-        opaque === undefined
-          ? undefined
-          : new Promise<RecordMetadata>((resolve, reject) => this.awaited.set(opaque, { resolve, reject }));
-      delivered?.catch(() => undefined); // observed by Promise.all in send(); avoid unhandled noise
-      await this.produceOne(r, opaque);
-      if (delivered) {
-        results.push(delivered);
-      } else {
-        const partition =
-          r.partition ?? (r.key !== null ? partitionForKey(r.key, counts.get(r.topic) ?? 1) : -1);
-        results.push(Promise.resolve({ topic: r.topic, partition, offset: -1 }));
+  ): Promise<{ delivered: Promise<RecordMetadata[]> }> {
+    if (this.options.profile === 'fire-and-forget') {
+      const results: RecordMetadata[] = [];
+      for (const r of records) {
+        if (!this.tryProduce(r, undefined)) await this.produceOne(r, undefined);
+        const partition = r.partition ?? (r.key !== null ? partitionForKey(r.key, counts.get(r.topic) ?? 1) : -1);
+        results.push({ topic: r.topic, partition, offset: -1 });
+      }
+      return { delivered: Promise.resolve(results) };
+    }
+    const delivery = new Delivery(records.length);
+    for (let index = 0; index < records.length; index++) {
+      const opaque = this.nextOpaque++;
+      this.awaited.set(opaque, { delivery, index });
+      try {
+        if (!this.tryProduce(records[index], opaque)) await this.produceOne(records[index], opaque);
+      } catch (e) {
+        this.awaited.delete(opaque);
+        delivery.failed(e instanceof BrokerError ? e : toBrokerError(e, { action: `produce to ${records[index].topic}` }));
+        break;
       }
     }
-    return results;
+    return { delivered: delivery.done };
   }
 
   private async produceOne(r: OutgoingRecord, opaque: number | undefined): Promise<void> {
-    for (;;) {
-      try {
-        this.client.produce(
-          r.topic,
-          r.partition ?? null,
-          toBuffer(r.value),
-          toBuffer(r.key),
-          r.timestamp ?? null,
-          opaque,
-          toMessageHeaders(r.headers),
-        );
-        return;
-      } catch (e) {
-        if (errorCode(e) === CODES.ERR__QUEUE_FULL) {
-          await this.waitForSpace();
-          if (!this.client.isConnected()) throw new ProducerClosed();
-          continue;
-        }
-        if (opaque !== undefined) this.awaited.delete(opaque);
-        throw toBrokerError(e, { action: `produce to ${r.topic}`, topic: r.topic, partition: r.partition });
-      }
+    while (!this.tryProduce(r, opaque)) {
+      await this.waitForSpace();
+    }
+  }
+
+  /** Enqueues the record in librdkafka; false when its queue is full (QUEUE_FULL). */
+  private tryProduce(r: OutgoingRecord, opaque: number | undefined): boolean {
+    if (!this.client.isConnected()) throw new ProducerClosed();
+    try {
+      this.client.produce(
+        r.topic,
+        r.partition ?? null,
+        toBuffer(r.value),
+        toBuffer(r.key),
+        r.timestamp ?? null,
+        opaque,
+        toMessageHeaders(r.headers),
+      );
+      return true;
+    } catch (e) {
+      if (errorCode(e) === CODES.ERR__QUEUE_FULL) return false;
+      throw toBrokerError(e, { action: `produce to ${r.topic}`, topic: r.topic, partition: r.partition });
     }
   }
 
@@ -233,7 +274,7 @@ export class KafkaProducer implements Producer {
       });
       if (awaited) {
         if (error instanceof UnknownTopic) this.options.topics.invalidate(report.topic);
-        awaited.reject(error);
+        awaited.delivery.failed(error);
       } else {
         this.options.logger.error('record not delivered', {
           client: this.options.settings.clientId,
@@ -243,7 +284,7 @@ export class KafkaProducer implements Producer {
       }
       return;
     }
-    awaited?.resolve({ topic: report.topic, partition: report.partition, offset: report.offset });
+    awaited?.delivery.delivered(awaited.index, { topic: report.topic, partition: report.partition, offset: report.offset });
   }
 
   private poll(): void {

@@ -9,7 +9,11 @@
  *   librdkafka fetches the group's committed offset, else `auto.offset.reset`).
  * - subscribed later: the partition was assigned paused; it is seeked to `{offset}`, or to the
  *   offset the group has committed by then (`'committed'`; without one, to the beginning or end
- *   per `auto.offset.reset`). Records fetched before the seek are dropped (`acceptFromConsume`).
+ *   per `auto.offset.reset`). From its assignment until then the partition is paused (in the
+ *   same tick as the assign, before librdkafka could have looked up a fetch position), so nothing
+ *   fetched from the old position can turn up after the seek.
+ *
+ * Records that turn up while the partition is not yet positioned are dropped.
  *
  * Flow control: records are buffered per partition; the partition is paused in librdkafka when the
  * buffer holds `highWater` records and resumed when it drains below one batch. librdkafka resumes
@@ -34,8 +38,6 @@ export interface PartitionControl {
   seek(tpo: TopicPartitionOffset): Promise<void>;
   /** The offset a start position means now: the given one, or the group's committed one. */
   positionOf(tp: TopicPartition, start: StartPosition): Promise<number>;
-  /** Sequence number the next `consume()` call of the consumer's loop will get. */
-  nextConsumeSeq(): number;
   readonly logger: KafkaLogger;
 }
 
@@ -66,8 +68,8 @@ export class PartitionFeed implements AssignedPartition {
   private inFlight = 0;
   private batchSeq = 0;
   private paused = false;
-  private acceptFromConsume = 0;
   private drained: (() => void) | undefined;
+  private ending: Promise<void> | undefined;
   private emitScheduled = false;
 
   constructor(
@@ -118,9 +120,10 @@ export class PartitionFeed implements AssignedPartition {
     }
   }
 
-  /** Records of this partition from the consume call numbered `consumeSeq`, in offset order. */
-  push(records: readonly BrokerRecord[], consumeSeq: number): void {
-    if (this.phase !== 'assigned' || consumeSeq < this.acceptFromConsume) return;
+  /** Records of this partition, in offset order, as librdkafka fetched them. */
+  push(records: readonly BrokerRecord[]): void {
+    // Before the start position is in place (a late start seeks), records are not wanted.
+    if (this.phase !== 'assigned' || !this.flowing) return;
     for (const r of records) this.buffer.push(r);
     if (!this.paused && this.buffered() >= this.options.highWater) this.pause();
     this.emit();
@@ -128,48 +131,56 @@ export class PartitionFeed implements AssignedPartition {
 
   /**
    * Revocation or close: hands out nothing more, waits for the batch in flight (at most
-   * `timeoutMs`, unbounded when omitted), completes `batches`. Idempotent.
+   * `timeoutMs`, unbounded when omitted), completes `batches`. Idempotent; a later call with a
+   * timeout bounds a wait that an earlier call left unbounded.
    */
   end(timeoutMs?: number): Promise<void> {
     if (this.phase === 'ended') return Promise.resolve();
     this.phase = 'ending';
     this.buffer = [];
     this.head = 0;
-    const finish = (): void => {
-      if (this.phase === 'ended') return;
-      this.phase = 'ended';
-      const subscriber = this.subscriber;
-      this.subscriber = undefined;
-      subscriber?.complete();
-    };
     if (this.inFlight === 0 || this.subscriber === undefined) {
-      finish();
+      this.finish();
       return Promise.resolve();
     }
-    return new Promise<void>((resolve) => {
-      const timer =
-        timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              this.control.logger.warn('batch not acked in time; giving the partition up anyway', {
-                topic: this.topic,
-                partition: this.partition,
-                waitedMs: timeoutMs,
-              });
-              done();
-            }, timeoutMs);
-      const done = (): void => {
-        if (timer !== undefined) clearTimeout(timer);
+    this.ending ??= new Promise<void>((resolve) => {
+      const since = Date.now();
+      // A rebalance waits for the ack as long as it takes; say so now and then.
+      const reminder = setInterval(() => {
+        this.control.logger.warn('still waiting for the batch in flight to be acked', {
+          topic: this.topic,
+          partition: this.partition,
+          waitedMs: Date.now() - since,
+        });
+      }, 30_000);
+      reminder.unref();
+      this.drained = () => {
+        clearInterval(reminder);
         this.drained = undefined;
-        finish();
+        this.finish();
         resolve();
       };
-      this.drained = done;
     });
+    if (timeoutMs !== undefined) {
+      setTimeout(() => {
+        if (this.drained === undefined) return;
+        this.control.logger.warn('batch not acked in time; giving the partition up anyway', {
+          topic: this.topic,
+          partition: this.partition,
+          waitedMs: timeoutMs,
+        });
+        this.drained();
+      }, timeoutMs).unref();
+    }
+    return this.ending;
   }
 
-  get ended(): boolean {
-    return this.phase === 'ended';
+  private finish(): void {
+    if (this.phase === 'ended') return;
+    this.phase = 'ended';
+    const subscriber = this.subscriber;
+    this.subscriber = undefined;
+    subscriber?.complete();
   }
 
   private startLate(start: StartPosition): void {
@@ -179,8 +190,6 @@ export class PartitionFeed implements AssignedPartition {
       .then((offset) => this.control.seek({ ...tp, offset }))
       .then(() => {
         if (this.phase !== 'assigned') return;
-        // A consume call already running may still return records from before the seek.
-        this.acceptFromConsume = this.control.nextConsumeSeq();
         this.buffer = [];
         this.head = 0;
         this.flowing = true;

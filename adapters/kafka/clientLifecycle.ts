@@ -10,22 +10,35 @@
  */
 import type Kafka from 'node-rdkafka';
 import type { LibrdKafkaError } from 'node-rdkafka';
-import { describe } from './kafkaErrors.js';
+import { describe, errorCode } from './kafkaErrors.js';
 import type { KafkaLogger } from './logger.js';
 
 type AnyClient = Kafka.Producer | Kafka.KafkaConsumer;
 
+/** The same complaint is logged at most once per this interval per client (with a repeat count). */
+const REPEAT_INTERVAL_MS = 10_000;
+
 export function logClientEvents(client: AnyClient, logger: KafkaLogger, clientName: string): void {
-  let lastError = '';
-  let repeats = 0;
+  // librdkafka repeats the same errors on every reconnect attempt while a broker is down.
+  const seen = new Map<string, { lastLoggedAt: number; suppressed: number }>();
   // Both client types emit `event.error`; the union of their typed `on` overloads is not callable.
   (client as Kafka.Producer).on('event.error', (err: LibrdKafkaError) => {
-    // librdkafka repeats the same complaint on every reconnect attempt while a broker is down.
     const text = describe(err);
-    if (text === lastError && ++repeats % 50 !== 0) return;
-    if (text !== lastError) repeats = 0;
-    lastError = text;
-    logger.error('librdkafka error', { client: clientName, code: err.code, error: err.message, fatal: err.isFatal ?? false });
+    const now = Date.now();
+    const entry = seen.get(text);
+    if (entry !== undefined && now - entry.lastLoggedAt < REPEAT_INTERVAL_MS) {
+      entry.suppressed++;
+      return;
+    }
+    const repeated = entry?.suppressed ?? 0;
+    seen.set(text, { lastLoggedAt: now, suppressed: 0 });
+    logger.error('librdkafka error', {
+      client: clientName,
+      code: errorCode(err),
+      error: err.message,
+      fatal: err.isFatal ?? false,
+      ...(repeated > 0 ? { repeatedSinceLast: repeated } : {}),
+    });
   });
 }
 

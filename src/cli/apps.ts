@@ -12,7 +12,10 @@ import type { AppDefinition } from '../host/AppDefinition.js';
 import type { Router } from '../http/Router.js';
 import type { SqliteDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
 import { socialDefinition, socialHosted } from './apps/social.js';
+import { bankDefinition, bankHosted } from './apps/bank.js';
 import { movieflixDefinition, movieflixHosted } from './apps/movieflix.js';
+import { gettaxiDefinition, gettaxiHosted } from './apps/gettaxi.js';
+import { opsDefinition, opsHosted } from './apps/ops.js';
 
 export interface AppContext {
   /** The state database: read models write here, in the commit transaction. */
@@ -47,13 +50,19 @@ export interface HostedApp {
 
 export const APPS: Readonly<Record<string, (ctx: AppContext) => HostedApp>> = {
   social: socialHosted,
+  bank: bankHosted,
   movieflix: movieflixHosted,
+  gettaxi: gettaxiHosted,
+  ops: opsHosted,
 };
 
 /** App definitions without read models, for topic planning. */
 export const APP_DEFINITIONS: Readonly<Record<string, () => AppDefinition>> = {
   social: socialDefinition,
+  bank: bankDefinition,
   movieflix: movieflixDefinition,
+  gettaxi: gettaxiDefinition,
+  ops: opsDefinition,
 };
 
 export function resolveApps(names: readonly string[]): string[] {

@@ -1,14 +1,22 @@
 /** The `kastor` command line. */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SystemClock } from '../clock/SystemClock.js';
 import { checkTopics, formatPlan } from '../topics/checkTopics.js';
 import type { DeploymentProfile } from '../topics/TopicDeclaration.js';
 import { topicSpec } from '../topics/TopicDeclaration.js';
 import { allTopics } from '../host/topology.js';
 import { APP_DEFINITIONS, resolveApps } from './apps.js';
 import { runUntilSignalled } from './runCommand.js';
+import { formatReport, parseDuration, parseFaults, runSimulation } from './simulateCommand.js';
 
 const USAGE = `usage:
   kastor run [apps...|all] [--transport memory|kafka] [--brokers host:port] [--data ./data] [--port 8080]
+  kastor simulate [apps...|all] [--seed N] [--duration 1h] [--faults crash,drop,duplicate,pause,redeliver,reorder|all|none]
+                  [--users N] [--rate N per second] [--json]
+  kastor logs forward <file|-> --service NAME --transport kafka [--brokers host:port]
+  kastor batch show-popularity [--root ./data/files] [--out file|-] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+  kastor bank seed-db [--data ./data] [--count N] [--users N] [--malformed N] [--seed N]
   kastor topics check [apps...|all] [--profile local|production] [--brokers-count N]
   kastor topics create [apps...|all] --transport kafka --brokers host:port [--profile local|production]
 
@@ -27,6 +35,19 @@ async function main(argv: string[]): Promise<number> {
       profile: { type: 'string', default: 'local' },
       'brokers-count': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      seed: { type: 'string', default: '1' },
+      duration: { type: 'string', default: '1h' },
+      faults: { type: 'string', default: 'none' },
+      users: { type: 'string', default: '1000' },
+      rate: { type: 'string', default: '50' },
+      json: { type: 'boolean', default: false },
+      service: { type: 'string' },
+      root: { type: 'string' },
+      out: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      count: { type: 'string' },
+      malformed: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -45,6 +66,37 @@ async function main(argv: string[]): Promise<number> {
     case 'run':
       await runUntilSignalled({ apps: rest, transport, brokers: values.brokers, dataDir: values.data!, port, host: values.host });
       return -1;
+    case 'simulate': {
+      const report = await runSimulation({
+        apps: rest,
+        seed: Number(values.seed),
+        durationMs: parseDuration(values.duration!),
+        faults: parseFaults(values.faults),
+        sizes: { users: Number(values.users), rate: Number(values.rate) },
+      });
+      console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+      return report.ok ? 0 : 1;
+    }
+    case 'logs': {
+      const [sub, file] = rest;
+      if (sub !== 'forward' || !file || !values.service) throw new Error('usage: kastor logs forward <file|-> --service NAME --transport kafka');
+      const { logsForwardCommand } = await import('./apps/ops.js');
+      console.error(JSON.stringify({ message: 'logs forwarded', ...(await logsForwardCommand({ file, service: values.service, transport, brokers: values.brokers })) }));
+      return 0;
+    }
+    case 'batch': {
+      const { runBatchJob } = await import('../batch/index.js');
+      const r = await runBatchJob(rest[0], { root: values.root ?? join(values.data!, 'files'), out: values.out ?? '-', from: values.from, to: values.to });
+      console.error(JSON.stringify({ message: 'batch job done', ...r }));
+      return 0;
+    }
+    case 'bank': {
+      if (rest[0] !== 'seed-db') throw new Error(`unknown bank command '${rest[0] ?? ''}' (seed-db)`);
+      const { seedDbCommand } = await import('../apps/bank/seedDb.js');
+      console.log(seedDbCommand({ data: values.data!, count: values.count, seed: values.seed, malformed: values.malformed,
+        users: argv.some((a) => a.startsWith('--users')) ? values.users : undefined }, new SystemClock().now()));
+      return 0;
+    }
     case 'topics': {
       const [sub, ...apps] = rest;
       const topics = resolveApps(apps).flatMap((a) => allTopics(APP_DEFINITIONS[a]()));
@@ -79,7 +131,8 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exit(code);
+    // Exit once stdout has drained: a piped stdout is asynchronous and exit() would cut it.
+    if (code >= 0) process.stdout.write('', () => process.exit(code));
   },
   (e: Error) => {
     console.error(`kastor: ${e.message}`);

@@ -12,6 +12,7 @@ import type { Logger } from '../log/Logger.js';
 import type { Metrics } from '../metrics/Metrics.js';
 import type { StateStore } from '../store/StateStore.js';
 import { Runtime } from '../host/Runtime.js';
+import { runtimeLag } from '../host/lag.js';
 import { Router } from '../http/Router.js';
 import { APPS, resolveApps } from './apps.js';
 import { TOKENS, createContainer, readConnection, type TransportOptions } from './container.js';
@@ -62,16 +63,20 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
 
   const router = new Router(log);
   router.get('/healthz', () => ({ status: runtime.healthy ? 200 : 503, body: { ok: runtime.healthy } }));
-  router.get('/readyz', () => ({ status: runtime.healthy ? 200 : 503, body: { ready: runtime.healthy } }));
-  router.get('/metrics', () => ({ status: 200, body: undefined, headers: {} }));
+  router.get('/readyz', () => ({ status: runtime.ready ? 200 : 503, body: { ready: runtime.ready } }));
   for (const h of hosted) h.routes(router);
+  const lagGauge = metrics.gauge('kastor_consumer_lag', 'High watermark minus the offset the stage stored');
   const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(metrics.render());
-      return;
-    }
-    router.listener(req, res);
+    if (req.url !== '/metrics') return router.listener(req, res);
+    runtimeLag(runtime, broker, store)
+      .then((lags) => {
+        for (const l of lags) lagGauge({ stage: l.stage, topic: l.topic, partition: String(l.partition) }, l.lag);
+      })
+      .catch((error) => log.warn('consumer lag unavailable', { error }))
+      .finally(() => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end(metrics.render());
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -84,8 +89,13 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
     stopping ??= (async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      // Stop intake; requests in flight finish (their records are produced and answered).
+      // Long-lived responses (server-sent events) would hold close() open: cut them after a grace.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections?.();
+      const grace = setTimeout(() => server.closeAllConnections?.(), 1_000);
+      await closed;
+      clearTimeout(grace);
       for (const service of background) await service.stop();
       await runtime.stop();
       await producer.close();

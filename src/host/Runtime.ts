@@ -80,6 +80,11 @@ export class Runtime {
     return this.runners;
   }
 
+  /** Healthy, and every stage got its partitions and restored them from its stored offsets. */
+  get ready(): boolean {
+    return this.healthy && this.runners.every((r) => r.restored);
+  }
+
   /** Every runner started and none crashed. */
   get healthy(): boolean {
     return this.runners.length > 0 && this.runners.every((r) => r.running);

@@ -52,6 +52,7 @@ export class StageRunner implements LocalCommitter {
   private state: 'new' | 'running' | 'stopping' | 'stopped' | 'crashed' = 'new';
   private readonly assigned = new Set<string>();
   private crashError?: Error;
+  private assignedOnce = false;
   private resolveCrash!: (e: Error) => void;
   /** Resolves if the runner is killed by a simulated crash or a fatal fault. */
   readonly crashed: Promise<Error>;
@@ -70,6 +71,11 @@ export class StageRunner implements LocalCommitter {
 
   get running(): boolean {
     return this.state === 'running';
+  }
+
+  /** Whether a first assignment arrived (every partition is then read from its stored offset). */
+  get restored(): boolean {
+    return this.assignedOnce;
   }
 
   /** Partitions currently assigned to this runner. */
@@ -95,12 +101,15 @@ export class StageRunner implements LocalCommitter {
         mergeMap((partition) => {
           const key = tpKey(partition);
           this.assigned.add(key);
+          this.assignedOnce = true;
           this.stage.assigned?.(partition.topic, partition.partition);
           const stored = this.opts.store.offsets([partition]).get(key);
           // The store is the truth; with no stored offset the stage has no state for the
           // partition yet and must read it from its beginning.
+          // Records below this were applied already: a redelivered batch must not count twice.
+          const cursor = { next: stored ?? 0 };
           return partition.batches({ offset: stored ?? 0 }).pipe(
-            concatMap((batch) => defer(() => this.handle(batch))),
+            concatMap((batch) => defer(() => this.handle(batch, cursor))),
             finalize(() => {
               this.assigned.delete(key);
               this.stage.revoked?.(partition.topic, partition.partition);
@@ -155,9 +164,12 @@ export class StageRunner implements LocalCommitter {
     return false;
   }
 
-  private async handle(batch: RecordBatch): Promise<void> {
+  private async handle(batch: RecordBatch, cursor: { next: number }): Promise<void> {
     try {
-      if (this.running || this.state === 'stopping') await this.processBatch(batch);
+      const records = batch.records.filter((r) => r.offset >= cursor.next);
+      if (records.length > 0 && (this.running || this.state === 'stopping')) {
+        cursor.next = await this.processBatch(batch, records);
+      }
     } catch (e) {
       if (e instanceof SimulatedCrash) await this.kill(e);
       else this.fatal(asError(e));
@@ -166,9 +178,8 @@ export class StageRunner implements LocalCommitter {
     }
   }
 
-  private async processBatch(batch: RecordBatch): Promise<void> {
-    const { records } = batch;
-    if (records.length === 0) return;
+  /** Runs the protocol on a batch; returns the next offset it stored. */
+  private async processBatch(batch: RecordBatch, records: readonly BrokerRecord[]): Promise<number> {
     const started = this.opts.clock.now();
     const skip = new Set<number>();
     const reasons = new Map<number, string>();
@@ -219,7 +230,7 @@ export class StageRunner implements LocalCommitter {
         } else {
           await this.sleep((this.opts.backoffMs ?? defaultBackoff)(n));
         }
-        if (!this.running && this.state !== 'stopping') return;
+        if (!this.running && this.state !== 'stopping') return nextOffset.offset;
       }
     }
     committed?.();
@@ -235,6 +246,7 @@ export class StageRunner implements LocalCommitter {
     this.fault('outbox-cleared');
     await this.consumer?.commit([stored]).catch((e) => this.log.warn('advisory commit failed', { error: e }));
     this.fault('offsets-committed');
+    return stored.offset;
   }
 
   /** Step 4: produce until confirmed. The rows stay in the outbox until then, so a broker outage
@@ -269,7 +281,14 @@ export class StageRunner implements LocalCommitter {
 
   private fault(step: CommitStep): void {
     if (this.state === 'crashed') throw this.crashError instanceof SimulatedCrash ? this.crashError : new SimulatedCrash(step);
-    this.opts.faults?.(step, this.stage.name);
+    try {
+      this.opts.faults?.(step, this.stage.name);
+    } catch (e) {
+      // Dead on the spot: another partition's batch must not run (and commit this batch's
+      // half-applied actors) in the moment before the rejection reaches handle().
+      void this.kill(e as Error);
+      throw e;
+    }
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,0 +1,104 @@
+/**
+ * SQLite implementation of GetTaxi's read model (src/apps/gettaxi/GettaxiReadModel.ts).
+ *
+ *   gettaxi_rides(ride_id PK, user_id, status, taxi_id, surge, cost, reason, region, requested_at,
+ *                 picked_up_at, dropped_off_at, distance_km, duration_min, version)
+ *     — a row per ride: `ride.requested` inserts it at version 0 (status requested), each
+ *       `ride.status_changed` replaces it when its version is higher
+ *   gettaxi_surge(region PK, surge, supply, demand, at) — the latest `surge.changed` by event time
+ * Written by the projection inside the commit transaction; read through a separate connection (WAL
+ * lets readers run beside the writer), so queries never touch the write path.
+ */
+import type { RideRequested, RideStatus, RideStatusChanged, SurgeChanged } from '../../actors/gettaxi/events.js';
+import { type GettaxiTopics, datasetOf, gettaxiTopics } from '../../config/gettaxi.js';
+import type { GettaxiReadModel, RideView, SurgeView } from '../../src/apps/gettaxi/GettaxiReadModel.js';
+import type { EventEnvelope, EventSchema } from '../../src/events/EventSchema.js';
+import type { Projection } from '../../src/host/ProjectionStage.js';
+import type { StoreTransaction } from '../../src/store/StateStore.js';
+import type { SqliteDatabase } from './SqliteStateStore.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS gettaxi_rides (
+  ride_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, status TEXT NOT NULL, taxi_id TEXT,
+  surge REAL NOT NULL, cost REAL, reason TEXT, region TEXT NOT NULL, requested_at TEXT NOT NULL,
+  picked_up_at TEXT, dropped_off_at TEXT, distance_km REAL, duration_min REAL, version INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS gettaxi_rides_by_user ON gettaxi_rides(user_id, status);
+CREATE TABLE IF NOT EXISTS gettaxi_surge (
+  region TEXT PRIMARY KEY, surge REAL NOT NULL, supply INTEGER NOT NULL, demand INTEGER NOT NULL, at TEXT NOT NULL);
+`;
+
+interface RideRow {
+  ride_id: string; user_id: string; status: RideStatus; taxi_id: string | null; surge: number; cost: number | null;
+  reason: string | null; region: string; requested_at: string; distance_km: number | null; duration_min: number | null;
+  version: number;
+}
+
+export class SqliteGettaxiReadModel implements GettaxiReadModel {
+  readonly projection: Projection;
+
+  /** `read` is a second connection to the same file for queries (defaults to `write`). */
+  constructor(write: SqliteDatabase, private readonly read: SqliteDatabase = write, topics: GettaxiTopics = gettaxiTopics) {
+    write.exec(SCHEMA);
+    this.projection = {
+      name: `${datasetOf(topics)}.read_model`,
+      inputs: new Map<string, EventSchema<EventEnvelope>>([
+        [topics.rideRequests.name, topics.rideRequests.schema],
+        [topics.rideStatus.name, topics.rideStatus.schema],
+        [topics.surgePricing.name, topics.surgePricing.schema],
+      ]),
+      apply: (event, tx) => this.apply(event as RideRequested | RideStatusChanged | SurgeChanged, tx),
+    };
+  }
+
+  ride(rideId: string): RideView | undefined {
+    const row = this.read.prepare<[string], RideRow>('SELECT * FROM gettaxi_rides WHERE ride_id = ?').get(rideId);
+    if (!row) return undefined;
+    return {
+      rideId: row.ride_id, userId: row.user_id, status: row.status, taxiId: row.taxi_id, surge: row.surge, cost: row.cost,
+      reason: row.reason, region: row.region, requestedAt: row.requested_at, distanceKm: row.distance_km,
+      durationMin: row.duration_min, version: row.version,
+    };
+  }
+
+  surge(region: string): SurgeView | undefined {
+    return this.read
+      .prepare<[string], SurgeView>('SELECT region, surge, supply, demand, at FROM gettaxi_surge WHERE region = ?')
+      .get(region);
+  }
+
+  private apply(event: RideRequested | RideStatusChanged | SurgeChanged, tx: StoreTransaction): void {
+    switch (event.type) {
+      case 'ride.requested':
+        // Only if the ride actor has not written it yet (the two topics are read independently).
+        tx.run(
+          `INSERT OR IGNORE INTO gettaxi_rides (ride_id, user_id, status, surge, region, requested_at, version)
+           VALUES (?, ?, 'requested', ?, ?, ?, 0)`,
+          [event.rideId, event.userId, event.surge, event.region, event.at],
+        );
+        return;
+      case 'ride.status_changed':
+        tx.run(
+          `INSERT INTO gettaxi_rides (ride_id, user_id, status, taxi_id, surge, cost, reason, region, requested_at,
+             picked_up_at, dropped_off_at, distance_km, duration_min, version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (ride_id) DO UPDATE SET user_id = excluded.user_id, status = excluded.status,
+             taxi_id = excluded.taxi_id, surge = excluded.surge, cost = excluded.cost, reason = excluded.reason,
+             region = excluded.region, requested_at = excluded.requested_at, picked_up_at = excluded.picked_up_at,
+             dropped_off_at = excluded.dropped_off_at, distance_km = excluded.distance_km,
+             duration_min = excluded.duration_min, version = excluded.version
+           WHERE excluded.version > gettaxi_rides.version`,
+          [event.rideId, event.userId, event.status, event.taxiId, event.surge, event.cost, event.reason, event.region,
+            event.requestedAt, event.pickedUpAt, event.droppedOffAt, event.distanceKm, event.durationMin, event.version],
+        );
+        return;
+      case 'surge.changed':
+        tx.run(
+          `INSERT INTO gettaxi_surge (region, surge, supply, demand, at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (region) DO UPDATE SET surge = excluded.surge, supply = excluded.supply,
+             demand = excluded.demand, at = excluded.at
+           WHERE excluded.at >= gettaxi_surge.at`,
+          [event.region, event.surge, event.supply, event.demand, event.at],
+        );
+    }
+  }
+}

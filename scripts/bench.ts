@@ -1,0 +1,131 @@
+/**
+ * `npm run bench [-- --only host,memory] [--quick] [--profile] [--json file]`: kastor's benchmarks,
+ * each against a peer measured in the same run on the same machine; the RATIOS are the result,
+ * absolute figures are context. Every benchmark runs in a process of its own
+ * (scripts/bench/child.ts); see BENCHMARKS.md for what each measures and the last figures.
+ *
+ *   host      host efficiency on the memory transport / bare XState actor.send
+ *   kafka     kastor on Kafka / raw node-rdkafka and / Kafka Streams (Java, built with Maven)
+ *   memory    1M keys with passivation: peak RSS, against the same keys as live actors
+ *   recovery  restart with 1M snapshots: time to the next record; restore by replay
+ *   latency   HTTP → read model p50/p99, memory and kafka transports
+ *   sim       simulated time / wall time of `kastor simulate all`
+ *
+ * --quick: small sizes (under two minutes in all, for CI). --profile: a V8 CPU profile per
+ * benchmark under .cpuprofile/ (summarise with scripts/bench/profileSummary.ts). The kafka and
+ * latency benchmarks start the local broker (scripts/kafka.sh start --keep) if it is not running,
+ * and stop it again at the end only in that case.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type BenchResult, met, type Ratio } from './bench/measure.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ALL = ['host', 'kafka', 'memory', 'recovery', 'latency', 'sim'];
+const NEEDS_KAFKA = new Set(['kafka', 'latency']);
+
+function runChild(name: string, quick: boolean, profile: boolean): Promise<BenchResult> {
+  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.cpuprofile')}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+  const args = [...flags, '--import', 'tsx', join(ROOT, 'scripts/bench/child.ts'), name, ...(quick ? ['--quick'] : [])];
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, UV_THREADPOOL_SIZE: '16' } });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = /^BENCH_RESULT (.*)$/m.exec(stdout);
+      if (code === 0 && line) resolveRun(JSON.parse(line[1]) as BenchResult);
+      else reject(new Error(`benchmark ${name} exited with ${code}`));
+    });
+  });
+}
+
+function target(r: Ratio): string {
+  const parts = [];
+  if (r.min !== undefined) parts.push(`≥ ${r.min}`);
+  if (r.max !== undefined) parts.push(`≤ ${r.max}`);
+  if (r.aim !== undefined) parts.push(`aim ${r.aim}`);
+  return parts.length ? `target ${parts.join(', ')}` : '';
+}
+
+function verdict(r: Ratio): string {
+  if (r.min === undefined && r.max === undefined) return '';
+  return met(r) ? 'MET' : 'MISSED';
+}
+
+function print(res: BenchResult, seconds: number): void {
+  const width = 78;
+  console.log(`\n== ${res.name}: ${res.title}  (${seconds.toFixed(1)} s)`);
+  for (const f of res.figures) console.log(`   ${f.label.padEnd(width)} ${f.value.toLocaleString('en-US')} ${f.unit}`);
+  for (const r of res.ratios) console.log(` * ${r.label.padEnd(width)} ${String(r.value).padStart(8)}   ${target(r)}  ${verdict(r)}`);
+  for (const n of res.notes) console.log(`   note: ${n}`);
+}
+
+function kafkaRunning(): boolean {
+  return spawnSync('bash', [join(ROOT, 'scripts/kafka.sh'), 'status'], { stdio: 'ignore' }).status === 0;
+}
+
+function machine(): string {
+  const cpu = cpus();
+  return `${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      json: { type: 'string' },
+    },
+  });
+  const selected = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : ALL;
+  const unknown = selected.filter((s) => !ALL.includes(s));
+  if (unknown.length > 0) throw new Error(`unknown benchmark(s) ${unknown.join(', ')} (have: ${ALL.join(', ')})`);
+  const quick = values.quick ?? false;
+  console.log(`kastor benchmarks${quick ? ' (quick)' : ''}: ${selected.join(', ')}\nmachine: ${machine()}`);
+
+  let startedKafka = false;
+  if (selected.some((s) => NEEDS_KAFKA.has(s)) && !kafkaRunning()) {
+    console.log('starting the local Kafka broker (scripts/kafka.sh start --keep)');
+    execFileSync('bash', [join(ROOT, 'scripts/kafka.sh'), 'start', '--keep'], { stdio: 'inherit' });
+    startedKafka = true;
+  }
+  const results: BenchResult[] = [];
+  let failures = 0;
+  const t0 = performance.now();
+  try {
+    for (const name of selected) {
+      const t = performance.now();
+      try {
+        const res = await runChild(name, quick, values.profile ?? false);
+        results.push(res);
+        print(res, (performance.now() - t) / 1000);
+      } catch (e) {
+        failures++;
+        console.log(`\n== ${name}: FAILED — ${(e as Error).message}`);
+      }
+    }
+  } finally {
+    if (startedKafka) execFileSync('bash', [join(ROOT, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
+  }
+
+  console.log(`\n== summary (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  for (const res of results) {
+    for (const r of res.ratios) console.log(`   ${`${res.name}: ${r.label}`.padEnd(88)} ${String(r.value).padStart(8)}   ${target(r)}  ${verdict(r)}`);
+  }
+  if (values.json) {
+    mkdirSync(dirname(resolve(values.json)), { recursive: true });
+    writeFileSync(values.json, JSON.stringify({ machine: machine(), quick, results }, null, 2));
+  }
+  return failures > 0 ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (e: unknown) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});

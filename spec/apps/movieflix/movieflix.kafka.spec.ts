@@ -1,0 +1,91 @@
+/**
+ * MovieFlix's main path on the kafka transport, against a real broker: a position through the
+ * HTTP position service → `show_position` → viewer actor → `user_profiles` / `recommendations` →
+ * read model → the resuming and recommendation services. Topics get a unique dataset per run
+ * (`tracking.movieflix_t<hex>.show_position`, ...) and are deleted afterwards.
+ */
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { type Server, createServer } from 'node:http';
+import { KafkaBroker } from '../../../adapters/kafka/index.js';
+import { createMovieflixTopics } from '../../../config/movieflix.js';
+import { movieflixRoutes } from '../../../src/apps/movieflix/movieflixRoutes.js';
+import type { Producer } from '../../../src/broker/Broker.js';
+import { SystemClock } from '../../../src/clock/SystemClock.js';
+import { allTopics } from '../../../src/host/topology.js';
+import { Router } from '../../../src/http/Router.js';
+import { seededIdSource } from '../../../src/ids/IdSource.js';
+import { describeKafka, kafkaBrokers, recordingKafkaLogger } from '../../support/kafka.js';
+import { waitForValue } from '../../support/waitFor.js';
+import { MovieflixFixture, type MovieflixProcess } from './movieflixFixture.js';
+
+const WAIT_MS = 45_000;
+
+describeKafka('MovieFlix on the kafka transport', function () {
+  this.timeout(120_000);
+  let fx: MovieflixFixture;
+  let p: MovieflixProcess;
+  let edge: Producer;
+  let server: Server;
+  let base: string;
+
+  before(async () => {
+    const broker = new KafkaBroker({ brokers: kafkaBrokers(), clientId: 'movieflix-spec', logger: recordingKafkaLogger() });
+    fx = new MovieflixFixture({
+      broker,
+      topics: createMovieflixTopics(`movieflix_t${randomBytes(5).toString('hex')}`),
+      runtimeClock: new SystemClock(),
+    });
+    p = await fx.start();
+    edge = broker.producer({ profile: 'reliable', clientId: 'movieflix-spec-edge' });
+    const router = movieflixRoutes(new Router(), {
+      producer: edge, readModel: p.readModel, clock: new SystemClock(), ids: seededIdSource(5), topics: fx.topics,
+      popularity: () => p.popularity.current(),
+    });
+    server = createServer(router.listener);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+
+  after(async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await edge?.close();
+    const names = p ? allTopics(p.app).map((t) => t.name) : [];
+    await p?.runtime.stop();
+    if (names.length > 0) await fx.broker.admin.deleteTopics(names).catch(() => undefined);
+    await fx?.cleanup();
+  });
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+
+  it('resumes a position reported through the position service', async () => {
+    const r = await call('POST', '/movieflix/positions', { userId: 'kafka-u1', showId: 'harbour-lights', episodeId: 's01e03', positionSec: 845, durationSec: 3000 });
+    expect(r.status).to.equal(202);
+    const point = await waitForValue(async () => {
+      const got = await call('GET', '/movieflix/users/kafka-u1/resume/harbour-lights');
+      return got.status === 200 ? got.body : undefined;
+    }, { timeoutMs: WAIT_MS, message: 'the resume point through kafka' });
+    expect(point).to.deep.equal({ showId: 'harbour-lights', episodeId: 's01e03', positionSec: 845, at: r.body.at });
+  });
+
+  it('recommends from a finished season, and lands every position in the analytics store', async () => {
+    const r = await call('POST', '/movieflix/positions', { userId: 'kafka-u2', showId: 'cold-ledger', episodeId: 's01e06', positionSec: 2699, durationSec: 2700 });
+    expect(r.status).to.equal(202);
+    const items = await waitForValue(async () => {
+      const got = await call('GET', '/movieflix/users/kafka-u2/recommendations');
+      return got.body.items.length > 0 ? got.body.items : undefined;
+    }, { timeoutMs: WAIT_MS, message: 'recommendations through kafka' });
+    expect(items[0]).to.deep.equal({ showId: 'deadline-city', score: 2.449, reason: 'because you liked Cold Ledger' });
+    const profile = (await call('GET', '/movieflix/users/kafka-u2/profile')).body;
+    expect(profile.liked).to.deep.equal(['cold-ledger']);
+    await fx.settle(p, WAIT_MS);
+    const stored = p.store.db.prepare('SELECT count(*) AS n FROM analytics_records WHERE topic = ?').get(fx.topics.showPosition.name) as { n: number };
+    expect(stored.n).to.equal(2);
+    expect(p.popularity.run()['cold-ledger']).to.deep.equal({ viewers: 1, finishes: 1, score: 1 });
+  });
+});

@@ -1,0 +1,25 @@
+/**
+ * GetTaxi wired to its SQLite read model, with the SQLite analytics sink keeping every position
+ * (users' and taxis', pickups and dropoffs included) before and during the rides.
+ */
+import { gettaxiApp } from '../../apps/gettaxi/gettaxiApp.js';
+import { gettaxiRoutes } from '../../apps/gettaxi/gettaxiRoutes.js';
+import { gettaxiTopics } from '../../../config/gettaxi.js';
+import { SqliteAnalyticsSink } from '../../../adapters/sinks/SqliteAnalyticsSink.js';
+import { SqliteGettaxiReadModel } from '../../../adapters/sqlite/SqliteGettaxiReadModel.js';
+import type { AppContext, HostedApp } from '../apps.js';
+
+export function gettaxiHosted(ctx: AppContext): HostedApp {
+  const readModel = new SqliteGettaxiReadModel(ctx.db, ctx.readDb);
+  const analytics = new SqliteAnalyticsSink({
+    name: 'gettaxi.analytics',
+    topics: [gettaxiTopics.userPosition.name, gettaxiTopics.taxiPosition.name],
+    db: ctx.db,
+  });
+  return {
+    definition: gettaxiApp({ readModel, stages: [analytics] }),
+    routes: (router) => gettaxiRoutes(router, { producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids }),
+  };
+}
+
+export const gettaxiDefinition = () => gettaxiApp();
