@@ -1,7 +1,10 @@
 /**
  * GetTaxi wired to its SQLite read model, with the SQLite analytics sink keeping every position
- * (users' and taxis', pickups and dropoffs included) before and during the rides.
+ * (users' and taxis', pickups and dropoffs included) before and during the rides, and the file sink
+ * of the same topics in object-store layout under `<data>/files` (the slow layer).
  */
+import { join } from 'node:path';
+import { FileSink } from '../../../adapters/sinks/FileSink.js';
 import { gettaxiApp } from '../../apps/gettaxi/gettaxiApp.js';
 import { gettaxiRoutes } from '../../apps/gettaxi/gettaxiRoutes.js';
 import { gettaxiTopics } from '../../../config/gettaxi.js';
@@ -16,8 +19,13 @@ export function gettaxiHosted(ctx: AppContext): HostedApp {
     topics: [gettaxiTopics.userPosition.name, gettaxiTopics.taxiPosition.name],
     db: ctx.db,
   });
+  const files = new FileSink({
+    name: 'gettaxi.files', root: join(ctx.dataDir, 'files'),
+    topics: [gettaxiTopics.userPosition.name, gettaxiTopics.taxiPosition.name],
+    db: ctx.db, clock: ctx.clock, logger: ctx.logger,
+  });
   return {
-    definition: gettaxiApp({ readModel, stages: [analytics] }),
+    definition: gettaxiApp({ readModel, stages: [analytics, files] }),
     routes: (router) => gettaxiRoutes(router, { producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids }),
   };
 }

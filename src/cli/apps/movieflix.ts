@@ -1,8 +1,12 @@
 /**
  * MovieFlix wired to its adapters: the SQLite read model, the SQLite analytics sink on
- * `show_position` (the analytics store), and the popularity job over it as a background service.
+ * `show_position` (the analytics store, speed layer's history), the file sink of the same topic in
+ * object-store layout under `<data>/files` (the slow layer: `kastor batch show-popularity` reads it),
+ * and the popularity job as a background service.
  * `KASTOR_MOVIEFLIX_DISLIKE_AFTER_MS` overrides how long a dropped show waits to count as disliked.
  */
+import { join } from 'node:path';
+import { FileSink } from '../../../adapters/sinks/FileSink.js';
 import { SqliteAnalyticsSink } from '../../../adapters/sinks/SqliteAnalyticsSink.js';
 import { SqliteMovieflixReadModel } from '../../../adapters/sqlite/SqliteMovieflixReadModel.js';
 import { type MovieflixSettings, movieflixCatalog, movieflixSettings, movieflixTopics as t } from '../../../config/movieflix.js';
@@ -15,6 +19,10 @@ export function movieflixHosted(ctx: AppContext): HostedApp {
   const settings = settingsFrom(process.env);
   const readModel = new SqliteMovieflixReadModel(ctx.db, ctx.readDb);
   const analytics = new SqliteAnalyticsSink({ name: 'movieflix.analytics', topics: [t.showPosition.name], db: ctx.db });
+  const files = new FileSink({
+    name: 'movieflix.files', root: join(ctx.dataDir, 'files'), topics: [t.showPosition.name],
+    db: ctx.db, clock: ctx.clock, logger: ctx.logger,
+  });
   const popularity = new PopularityJob({
     analytics: readModel, store: readModel, catalog: movieflixCatalog, clock: ctx.clock, topic: t.showPosition.name,
     intervalMs: settings.popularityIntervalMs, windowMs: settings.popularityWindowMs,
@@ -22,7 +30,7 @@ export function movieflixHosted(ctx: AppContext): HostedApp {
   });
   const current = () => popularity.current();
   return {
-    definition: movieflixApp({ readModel, popularity: current, stages: [analytics], settings }),
+    definition: movieflixApp({ readModel, popularity: current, stages: [analytics, files], settings }),
     routes: (router) => movieflixRoutes(router, {
       producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids, popularity: current,
       maxRecommendations: settings.maxRecommendations,
