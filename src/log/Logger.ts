@@ -1,4 +1,8 @@
 /** Structured JSON logs, one object a line (SPEC §4). */
+import { isoAt } from '../clock/Clock.js';
+import { SystemClock } from '../clock/SystemClock.js';
+
+const wallClock = new SystemClock();
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -10,7 +14,7 @@ type Level = 'info' | 'warn' | 'error';
 
 export function jsonLogger(
   write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
-  now: () => string = () => new Date().toISOString(),
+  now: () => string = () => isoAt(wallClock),
   base: Record<string, unknown> = {},
 ): Logger {
   const log = (level: Level) => (message: string, fields?: Record<string, unknown>) =>

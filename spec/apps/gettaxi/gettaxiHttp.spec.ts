@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { jsonClient } from '../../support/http.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,15 +14,7 @@ describe('GetTaxi HTTP services (kastor run gettaxi, memory transport)', functio
   let base: string;
   let db: SqliteDatabase;
 
-  const call = async (method: string, path: string, body?: unknown, raw?: string) => {
-    const res = await fetch(base + path, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = jsonClient(() => base);
   const accepted = async (path: string, body: unknown) => {
     const r = await call('POST', path, body);
     expect(r.status, JSON.stringify(r.body)).to.equal(202);

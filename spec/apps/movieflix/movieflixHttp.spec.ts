@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { jsonClient } from '../../support/http.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,15 +15,7 @@ describe('MovieFlix HTTP services', function () {
   let base: string;
   let db: SqliteDatabase;
 
-  const call = async (method: string, path: string, body?: unknown, raw?: string) => {
-    const res = await fetch(base + path, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = jsonClient(() => base);
   const report = (fields: Record<string, unknown>) =>
     call('POST', '/movieflix/positions', { userId: 'alice', showId: 'paper-kings', episodeId: 's01e01', positionSec: 60, durationSec: 1500, ...fields });
   const resumeOf = async (userId: string, showId: string, positionSec: number) =>

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { jsonClient } from '../../support/http.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,15 +12,7 @@ describe('MySocialMedia HTTP services', function () {
   let proc: RunningProcess;
   let base: string;
 
-  const call = async (method: string, path: string, body?: unknown, raw?: string) => {
-    const res = await fetch(base + path, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = jsonClient(() => base);
   const post = async (userId: string, text: string, extra: Record<string, unknown> = {}) => {
     const r = await call('POST', '/social/posts', { userId, text, ...extra });
     expect(r.status).to.equal(202);
