@@ -8,7 +8,7 @@ describe('deterministic simulation', function () {
 
   for (const seed of [1, 2, 3]) {
     it(`holds every invariant under every fault with seed ${seed}`, async () => {
-      const report = await runSimulation({ apps: ['all'], seed, durationMs: 60_000, faults: FAULT_KINDS, sizes });
+      const report = await runSimulation({ apps: ['all'], seed, durationMs: 20_000, faults: FAULT_KINDS, sizes });
       const broken = report.invariants.filter((i) => !i.held);
       expect(broken, JSON.stringify(broken)).to.deep.equal([]);
       expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).to.be.greaterThan(0);
@@ -16,7 +16,7 @@ describe('deterministic simulation', function () {
   }
 
   it('gives the same digest for the same seed, and another for another seed', async () => {
-    const run = (seed: number) => runSimulation({ apps: ['all'], seed, durationMs: 30_000, faults: FAULT_KINDS, sizes });
+    const run = (seed: number) => runSimulation({ apps: ['all'], seed, durationMs: 15_000, faults: FAULT_KINDS, sizes });
     const [a, b, c] = [await run(7), await run(7), await run(8)];
     expect(a.digest).to.equal(b.digest);
     expect(a.eventsProcessed).to.equal(b.eventsProcessed);

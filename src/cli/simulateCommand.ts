@@ -10,6 +10,10 @@ import type { SimSizes } from '../sim/traffic.js';
 import { MemoryBroker } from '../../adapters/memory/index.js';
 import { SqliteStateStore, type SqliteDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
 import { socialReadModels, socialSim } from './sim/social.js';
+import { movieflixReadModels, movieflixSim } from './sim/movieflix.js';
+import { gettaxiReadModels, gettaxiSim } from './sim/gettaxi.js';
+import { bankReadModels, bankSim } from './sim/bank.js';
+import { opsReadModels, opsSim } from './sim/ops.js';
 
 interface SimModule {
   app(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes, tickMs: number): SimApp;
@@ -18,6 +22,10 @@ interface SimModule {
 
 export const SIM_MODULES: Readonly<Record<string, SimModule>> = {
   social: { app: socialSim, readModels: socialReadModels },
+  movieflix: { app: movieflixSim, readModels: movieflixReadModels },
+  gettaxi: { app: gettaxiSim, readModels: gettaxiReadModels },
+  bank: { app: bankSim, readModels: bankReadModels },
+  ops: { app: opsSim, readModels: opsReadModels },
 };
 
 export interface SimulateOptions {

@@ -1,0 +1,388 @@
+/**
+ * GetTaxi under simulation: taxis roam a city square, available or off duty for a while; riders
+ * report where they are and ask for rides (now and then again while one is open: the app refuses
+ * those); a taxi matched to a ride drives to the rider, reports the pickup, drives to a destination
+ * reporting its positions, and reports the dropoff. The generator learns of matches as a driver's
+ * app would, by reading the ride in the read model (through the same database) between ticks. A
+ * weather feed and a city event move the surge; a small share of position records is malformed.
+ *
+ * The checks, on the history of the topics as spec/apps/gettaxi/gettaxiMatching.spec.ts does, use
+ * record timestamps (the virtual time a record was produced) as bounds: an actor handled an input
+ * no earlier than the input was produced, and no later than its output was. Two rides of a taxi
+ * (or of a user) overlapped for certain when both were taken before either was released.
+ */
+import { type LatLon, cellOf, haversineKm, pathKm } from '../../../actors/gettaxi/geo.js';
+import { minutesBetween, rideCost } from '../../../actors/gettaxi/pricing.js';
+import { datasetOf, gettaxiSettings as settings, gettaxiTopics as t } from '../../../config/gettaxi.js';
+import { gettaxiApp } from '../../apps/gettaxi/gettaxiApp.js';
+import type { BrokerRecord } from '../../broker/Record.js';
+import type { Invariant, SimApp, SimEnvironment, SimRecord, SimView } from '../../sim/Simulation.js';
+import { type SimSizes, perTick, skewed, timesIn } from '../../sim/traffic.js';
+import { SqliteAnalyticsSink } from '../../../adapters/sinks/SqliteAnalyticsSink.js';
+import { SqliteGettaxiReadModel } from '../../../adapters/sqlite/SqliteGettaxiReadModel.js';
+import type { SqliteDatabase } from '../../../adapters/sqlite/SqliteStateStore.js';
+import { deadLetteredOnce, inAnalyticsOnce } from './movieflix.js';
+
+const APP = datasetOf(t);
+const CENTER: LatLon = { lat: 48.8566, lon: 2.3522 };
+const KM_LAT = 1 / 111.195;
+const KM_LON = KM_LAT / Math.cos((CENTER.lat * Math.PI) / 180);
+const MALFORMED = 0.005;
+/** How far a taxi goes between two reports on a job, and roaming. */
+const DRIVE_KM = 0.3;
+const ROAM_KM = 0.12;
+
+type Point = readonly [lat: number, lon: number, at: number];
+
+interface Ride {
+  readonly rideId: string;
+  readonly userId: string;
+  readonly at: LatLon;
+  readonly surge: number;
+  /** As the taxis know it: requested until the read model shows the match. */
+  status: 'requested' | 'matched' | 'picked_up' | 'completed' | 'cancelled';
+  taxiId: string | null;
+  /** Pickup, positions, dropoff: what the fare is made of. */
+  readonly trace: Point[];
+}
+
+interface Taxi {
+  readonly taxiId: string;
+  lat: number;
+  lon: number;
+  offDutyUntil: number;
+  job: { ride: Ride; to: LatLon } | null;
+}
+
+export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes, tickMs: number): SimApp {
+  const { random, ids } = env;
+  const readModel = new SqliteGettaxiReadModel(db);
+  const analytics = new SqliteAnalyticsSink({ name: `${APP}.analytics`, topics: [t.userPosition.name, t.taxiPosition.name], db });
+  // A taxi per ten riders, about three per km² (so ten within the match radius).
+  const taxiCount = Math.max(3, Math.round(sizes.users / 10));
+  const halfKm = Math.max(1, Math.sqrt(taxiCount / 3) / 2);
+  const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+  const clamp = (p: LatLon): LatLon => ({
+    lat: round6(Math.min(CENTER.lat + halfKm * KM_LAT, Math.max(CENTER.lat - halfKm * KM_LAT, p.lat))),
+    lon: round6(Math.min(CENTER.lon + halfKm * KM_LON, Math.max(CENTER.lon - halfKm * KM_LON, p.lon))),
+  });
+  const anywhere = (): LatLon => clamp({
+    lat: CENTER.lat + (2 * random() - 1) * halfKm * KM_LAT, lon: CENTER.lon + (2 * random() - 1) * halfKm * KM_LON,
+  });
+  const toward = (from: LatLon, to: LatLon, km: number): LatLon => {
+    const f = Math.min(1, km / Math.max(1e-9, haversineKm(from, to)));
+    return clamp({ lat: from.lat + (to.lat - from.lat) * f, lon: from.lon + (to.lon - from.lon) * f });
+  };
+  const roam = (p: LatLon, km: number): LatLon => {
+    const a = random() * 2 * Math.PI;
+    return clamp({ lat: p.lat + Math.sin(a) * km * KM_LAT, lon: p.lon + Math.cos(a) * km * KM_LON });
+  };
+
+  const taxis: Taxi[] = Array.from({ length: taxiCount }, (_, i) => ({ taxiId: `taxi_${i}`, ...anywhere(), offDutyUntil: 0, job: null }));
+  const byId = new Map(taxis.map((x) => [x.taxiId, x]));
+  const riders = new Map<number, LatLon>();
+  const open = new Map<string, Ride>();
+  const rides = new Map<string, Ride>();
+  let waiting: Ride[] = [];
+  const doubleBooked: string[] = [];
+  const malformed = { taxi: new Set<string>(), user: new Set<string>() };
+  let weatherDue = env.clock.now();
+  let cityEvent = false;
+
+  const event = (topic: string, key: string, fields: Record<string, unknown>, at: string): SimRecord =>
+    ({ topic, key, value: JSON.stringify({ id: ids.next(), key, at, ...fields }) });
+
+  /** What the taxis' apps learn from the ride service: which waiting rides got a taxi, or none. */
+  const learn = (): void => {
+    waiting = waiting.filter((ride) => {
+      const seen = readModel.ride(ride.rideId);
+      if (seen?.status === 'cancelled') {
+        ride.status = 'cancelled';
+        if (open.get(ride.userId) === ride) open.delete(ride.userId);
+        return false;
+      }
+      if (seen?.status !== 'matched' || !seen.taxiId) return true;
+      const taxi = byId.get(seen.taxiId)!;
+      ride.status = 'matched';
+      ride.taxiId = taxi.taxiId;
+      if (taxi.job) doubleBooked.push(`${taxi.taxiId} matched to ${ride.rideId} while on ${taxi.job.ride.rideId}`);
+      else taxi.job = { ride, to: ride.at };
+      return false;
+    });
+  };
+
+  const rider = (): [string, LatLon] => {
+    const i = skewed(sizes.users, random, 1.2);
+    const at = roam(riders.get(i) ?? anywhere(), 0.05 * random());
+    riders.set(i, at);
+    return [`user_${i}`, at];
+  };
+
+  /** Riders' apps report while a ride is on (waiting, or in the taxi), else seldom. */
+  const whereIs = (taxi: Taxi, iso: string): SimRecord => {
+    const ride = taxi.job?.ride;
+    const [userId, at] = ride ? [ride.userId, ride.status === 'picked_up' ? { lat: taxi.lat, lon: taxi.lon } : ride.at] : rider();
+    return event(t.userPosition.name, userId, { type: 'user.position_reported', userId, ...at }, iso);
+  };
+
+  /** A ride asked for; now and then twice at once (a double tap), or again while one is open. */
+  const request = (iso: string): SimRecord[] => {
+    const [userId, at] = rider();
+    const already = open.get(userId);
+    if (already && random() < 0.8) return [event(t.userPosition.name, userId, { type: 'user.position_reported', userId, ...at }, iso)];
+    return random() < 0.1 ? [ask(userId, at, iso), ask(userId, at, iso)] : [ask(userId, at, iso)];
+  };
+
+  const ask = (userId: string, at: LatLon, iso: string): SimRecord => {
+    const already = open.get(userId);
+    const region = cellOf(at, settings.cellDeg);
+    // The surge is quoted from the read model, as the ride service does; the fare will use it.
+    const surge = readModel.surge(region)?.surge ?? 1;
+    const ride: Ride = { rideId: `ride_${ids.next()}`, userId, at, surge, status: 'requested', taxiId: null, trace: [] };
+    rides.set(ride.rideId, ride);
+    waiting.push(ride);
+    if (!already) open.set(userId, ride);
+    return event(t.rideRequests.name, userId, { type: 'ride.requested', rideId: ride.rideId, userId, ...at, region, surge }, iso);
+  };
+
+  const drive = (taxi: Taxi, atMs: number, iso: string): SimRecord => {
+    const { taxiId } = taxi;
+    const job = taxi.job;
+    const report = (available: boolean) => event(t.taxiPosition.name, taxiId, { type: 'taxi.position_reported', taxiId, lat: taxi.lat, lon: taxi.lon, available }, iso);
+    if (!job) {
+      if (atMs >= taxi.offDutyUntil && random() < 0.01) taxi.offDutyUntil = atMs + 60_000 + random() * 240_000;
+      Object.assign(taxi, roam(taxi, ROAM_KM * (0.2 + random())));
+      return report(atMs >= taxi.offDutyUntil);
+    }
+    const { ride } = job;
+    const arrived = haversineKm(taxi, job.to) <= DRIVE_KM;
+    Object.assign(taxi, toward(taxi, job.to, DRIVE_KM));
+    if (ride.status === 'matched' && arrived) {
+      ride.status = 'picked_up';
+      ride.trace.push([taxi.lat, taxi.lon, atMs]);
+      job.to = toward(taxi, roam(taxi, 4), 1 + 3 * random());
+      return event(t.taxiPosition.name, taxiId, { type: 'taxi.passenger_picked_up', taxiId, rideId: ride.rideId, lat: taxi.lat, lon: taxi.lon }, iso);
+    }
+    if (ride.status === 'picked_up') ride.trace.push([taxi.lat, taxi.lon, atMs]);
+    if (ride.status === 'picked_up' && arrived) {
+      ride.status = 'completed';
+      taxi.job = null;
+      taxi.offDutyUntil = 0;
+      if (open.get(ride.userId) === ride) open.delete(ride.userId);
+      return event(t.taxiPosition.name, taxiId, { type: 'taxi.passenger_dropped_off', taxiId, rideId: ride.rideId, lat: taxi.lat, lon: taxi.lon }, iso);
+    }
+    return report(false);
+  };
+
+  const feeds = (until: number, iso: string): SimRecord[] => {
+    const out: SimRecord[] = [];
+    if (!cityEvent) {
+      cityEvent = true;
+      const region = cellOf(anywhere(), settings.cellDeg);
+      const startsAt = new Date(until + 15 * 60_000).toISOString();
+      const endsAt = new Date(until + 45 * 60_000).toISOString();
+      out.push(event(t.events.name, region, { type: 'city_event.scheduled', region, eventId: 'sim_match', name: 'Match', startsAt, endsAt, attendance: 20_000 }, iso));
+    }
+    if (until >= weatherDue) {
+      weatherDue = until + 10 * 60_000;
+      const region = cellOf(anywhere(), settings.cellDeg);
+      const condition = (['clear', 'rain', 'snow', 'storm'] as const)[Math.floor(random() * 4)];
+      out.push(event(t.weather.name, region, { type: 'weather.reported', region, condition }, iso));
+    }
+    return out;
+  };
+
+  const malformedRecord = (iso: string): SimRecord => {
+    const n = malformed.taxi.size + malformed.user.size + 1;
+    const taxi = n % 2 === 0;
+    const key = taxi ? `taxi_${n}` : `user_${n}`;
+    const value = n % 3 === 0
+      ? `{"malformed": ${n}`
+      : JSON.stringify({ id: ids.next(), key, at: iso, ...(taxi ? { type: 'taxi.position_reported', taxiId: key } : { type: 'user.position_reported', userId: key }), lat: 91 + n, lon: 2.35 });
+    (taxi ? malformed.taxi : malformed.user).add(value);
+    return { topic: taxi ? t.taxiPosition.name : t.userPosition.name, key, value };
+  };
+
+  const next = (until: number): SimRecord[] => {
+    learn();
+    const times = timesIn(until, tickMs, perTick(sizes.rate, tickMs, random));
+    const out = feeds(until, times[0] ?? new Date(until).toISOString());
+    for (const iso of times) {
+      const roll = random();
+      const taxi = taxis[Math.floor(random() * taxis.length)];
+      if (roll < 0.012) out.push(...request(iso));
+      else if (roll < 0.25 && (taxi.job || random() < 0.1)) out.push(whereIs(taxi, iso));
+      else out.push(drive(taxi, Date.parse(iso), iso));
+    }
+    for (const iso of timesIn(until, tickMs, perTick(sizes.rate * MALFORMED, tickMs, random))) out.push(malformedRecord(iso));
+    return out;
+  };
+
+  const check = (view: SimView): Invariant[] => {
+    const h = history(view);
+    for (const [rideId, taxiId] of h.taxiOf) {
+      const seen = readModel.ride(rideId);
+      if (seen?.taxiId !== taxiId) h.twoTaxis.push(`${rideId}: matched to ${taxiId}, read model ${seen?.status} with ${seen?.taxiId}`);
+    }
+    const wrongCost: string[] = [];
+    const wrongState: string[] = [];
+    let completed = 0;
+    let surged = 0;
+    let cancelled = 0;
+    let refused = 0;
+    for (const ride of rides.values()) {
+      const seen = readModel.ride(ride.rideId);
+      const status = seen?.status ?? 'missing';
+      if (seen?.reason?.includes('already has an open ride')) refused++;
+      // The taxis' reports are the truth of a ride from its match on; before, matched or not.
+      const allowed = ride.status === 'requested' ? ['matched', 'cancelled'] : [ride.status];
+      if (!allowed.includes(status) || (ride.taxiId !== null && seen?.taxiId !== ride.taxiId)) {
+        wrongState.push(`${ride.rideId}: ${status} with ${seen?.taxiId}, taxis reported ${ride.status} with ${ride.taxiId}`);
+      }
+      if (status === 'cancelled') cancelled++;
+      if (status !== 'completed' || !seen) continue;
+      completed++;
+      if (seen.surge > 1) surged++;
+      const points = ride.trace.map(([lat, lon]) => ({ lat, lon }));
+      const truth = rideCost(settings.tariff, pathKm(points), (ride.trace[ride.trace.length - 1][2] - ride.trace[0][2]) / 60_000, ride.surge);
+      const fromTopics = h.fare(ride.rideId, seen.taxiId!);
+      if (seen.cost !== truth || fromTopics !== truth || seen.surge !== ride.surge) {
+        wrongCost.push(`${ride.rideId}: ${seen.cost} at surge ${seen.surge}, topics say ${fromTopics}, truth ${truth} at ${ride.surge}`);
+      }
+    }
+    const detail = (list: readonly string[], ok: string) => (list.length ? `${list.length}: ${list.slice(0, 3).join('; ')}` : ok);
+    const taxiOverlaps = [...doubleBooked, ...overlapping(h.taxiRides)];
+    const userOverlaps = overlapping(h.userRides);
+    return [
+      { name: 'gettaxi: no taxi on two rides at once', held: taxiOverlaps.length === 0, detail: detail(taxiOverlaps, `${h.taxiRides.size} taxis, ${h.accepted} rides accepted`) },
+      { name: 'gettaxi: a ride never gets two taxis', held: h.twoTaxis.length === 0, detail: detail(h.twoTaxis, `${h.taxiOf.size} rides matched, ${h.revoked} revocations`) },
+      { name: 'gettaxi: a user never has two open rides', held: userOverlaps.length === 0, detail: detail(userOverlaps, `${h.userRides.size} riders, ${refused} second requests refused`) },
+      { name: 'gettaxi: every completed ride costs the fare of its trace at the surge quoted', held: wrongCost.length === 0, detail: detail(wrongCost, `${completed} completed, ${surged} at a surge above 1`) },
+      { name: 'gettaxi: every ride is where its taxi took it (matched, picked up, completed) or cancelled', held: wrongState.length === 0, detail: detail(wrongState, `${rides.size} rides, ${cancelled} cancelled`) },
+      deadLetteredOnce(view, APP, t.taxiPosition.name, malformed.taxi, [`${APP}.taxi`]),
+      deadLetteredOnce(view, APP, t.userPosition.name, malformed.user, [`${APP}.region.repartition.${t.userPosition.name}`]),
+      inAnalyticsOnce(view, db, APP, t.taxiPosition.name),
+      inAnalyticsOnce(view, db, APP, t.userPosition.name),
+    ];
+  };
+
+  return { definition: gettaxiApp({ readModel, stages: [analytics] }), traffic: { next }, check };
+}
+
+/** A ride held by a taxi or a user: taken no later than `start`, released no earlier than `end`. */
+interface Hold {
+  readonly id: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Pairs of holds of one owner that certainly overlapped: both taken before either was released. */
+function overlapping(holds: ReadonlyMap<string, readonly Hold[]>): string[] {
+  const out: string[] = [];
+  for (const [owner, list] of holds) {
+    for (let i = 0; i < list.length; i++) {
+      for (let j = i + 1; j < list.length; j++) {
+        const [a, b] = [list[i], list[j]];
+        if (Math.max(a.start, b.start) < Math.min(a.end, b.end)) out.push(`${owner} held ${a.id} and ${b.id} at once`);
+      }
+    }
+  }
+  return out;
+}
+
+type Decoded = { readonly r: BrokerRecord; readonly e: Record<string, any> };
+
+/** What went through the topics: who held which ride when, which taxis each ride got, its fare. */
+function history(view: SimView) {
+  const decoded = (topic: string, ...types: string[]): Decoded[] => {
+    const out: Decoded[] = [];
+    for (const r of view.records(topic)) {
+      if (!r.value || !types.some((type) => r.value!.includes(`"${type}"`))) continue;
+      try {
+        const e = JSON.parse(r.value) as Record<string, any>;
+        if (types.includes(e.type)) out.push({ r, e });
+      } catch {
+        // malformed: the dead-letter check deals with it
+      }
+    }
+    return out;
+  };
+  const earliest = (into: Map<string, number>, key: string, ts: number) => into.set(key, Math.min(into.get(key) ?? Infinity, ts));
+  const holds = (taken: Map<string, number>, released: Map<string, number>) => {
+    const out = new Map<string, Hold[]>();
+    for (const [k, start] of taken) {
+      const [owner, id] = k.split(' ');
+      if (!out.has(owner)) out.set(owner, []);
+      out.get(owner)!.push({ id, start, end: released.get(k) ?? Infinity });
+    }
+    return out;
+  };
+
+  // A taxi takes a ride when it accepts it, and is free of it once it saw the dropoff or a revocation.
+  const accepted = new Map<string, number>();
+  const freed = new Map<string, number>();
+  for (const { r, e } of decoded(t.dispatch.name, 'taxi.assignment_accepted')) earliest(accepted, `${e.taxiId} ${e.rideId}`, r.timestamp);
+  for (const { r, e } of decoded(t.taxiPosition.name, 'taxi.passenger_dropped_off')) earliest(freed, `${e.taxiId} ${e.rideId}`, r.timestamp);
+  const revocations = decoded(t.assignments.name, 'taxi.assignment_revoked');
+  for (const { r, e } of revocations) earliest(freed, `${e.taxiId} ${e.rideId}`, r.timestamp);
+
+  // A user holds a ride from its admission to the final status the rider actor reads back.
+  const opened = new Map<string, number>();
+  const closed = new Map<string, number>();
+  const surgeOf = new Map<string, number>();
+  const updates = new Map<string, Record<string, any>[]>();
+  const taxiOf = new Map<string, string>();
+  const twoTaxis: string[] = [];
+  const ids = new Set<string>();
+  for (const { r, e } of decoded(t.rideUpdates.name, 'ride.opened', 'ride.matched', 'ride.picked_up', 'ride.position_traced', 'ride.dropped_off')) {
+    if (e.type === 'ride.opened') {
+      earliest(opened, `${e.userId} ${e.rideId}`, r.timestamp);
+      surgeOf.set(e.rideId, e.surge);
+    }
+    if (e.type === 'ride.matched') {
+      const first = taxiOf.get(e.rideId);
+      if (first === undefined) taxiOf.set(e.rideId, e.taxiId);
+      else if (first !== e.taxiId) twoTaxis.push(`${e.rideId}: ${first} and ${e.taxiId}`);
+    }
+    // The ride actor drops an event it saw (same id) again.
+    if (ids.has(e.id)) continue;
+    ids.add(e.id);
+    if (!updates.has(e.rideId)) updates.set(e.rideId, []);
+    updates.get(e.rideId)!.push(e);
+  }
+  for (const { r, e } of decoded(t.rideStatus.name, 'ride.status_changed')) {
+    if (e.status === 'completed' || e.status === 'cancelled') earliest(closed, `${e.userId} ${e.rideId}`, r.timestamp);
+  }
+
+  /** The fare replayed as the ride actor computes it, from what its taxi sent it. */
+  const fare = (rideId: string, taxiId: string): number | null => {
+    const points: Array<{ lat: number; lon: number; at: string }> = [];
+    for (const e of updates.get(rideId) ?? []) {
+      if (e.taxiId !== taxiId) continue;
+      if (points.length === 0 && e.type === 'ride.picked_up') points.push(e as never);
+      else if (points.length > 0 && e.type === 'ride.position_traced' && Date.parse(e.at) >= Date.parse(points[points.length - 1].at)) points.push(e as never);
+      else if (points.length > 0 && e.type === 'ride.dropped_off') {
+        points.push(e as never);
+        const surge = surgeOf.get(rideId) ?? NaN;
+        return rideCost(settings.tariff, pathKm(points), minutesBetween(points[0].at, e.at), surge);
+      }
+    }
+    return null;
+  };
+
+  return {
+    taxiRides: holds(accepted, freed),
+    accepted: accepted.size,
+    userRides: holds(opened, closed),
+    taxiOf,
+    twoTaxis,
+    revoked: revocations.length,
+    fare,
+  };
+}
+
+export function gettaxiReadModels(db: SqliteDatabase): string {
+  const rides = db.prepare('SELECT * FROM gettaxi_rides ORDER BY ride_id').all();
+  const surge = db.prepare('SELECT * FROM gettaxi_surge ORDER BY region').all();
+  return JSON.stringify({ rides, surge });
+}
