@@ -5,7 +5,10 @@
  *
  * Per partition, records are appended to ONE file in progress under `<root>/+tmp/<stage>/`. The
  * file is sealed (fsynced) when the next record belongs to another UTC hour, would take it over
- * `flushSizeBytes`, or arrives `rotateIntervalMs` (injected clock) after the file was opened.
+ * `flushSizeBytes`, arrives `rotateIntervalMs` (injected clock) after the file was opened, or is
+ * stamped `rotateIntervalMs` after the file's first record (Kafka Connect's `rotate.interval.ms`:
+ * a file written again after a crash rotates where it did before, so repeated crashes cannot keep
+ * a file open, and the stored offset behind, for ever).
  * A sealed file is committed in the batch's store transaction, as a manifest row beside the
  * partition's offset, and renamed to its final name only after that commit. The offset the stage
  * hands the runner (`BatchWork.offset`) is the first offset of the file still in progress, so the
@@ -62,6 +65,8 @@ interface OpenFile {
   readonly bucket: SinkBucket;
   readonly startOffset: number;
   readonly openedAt: number;
+  /** Timestamp of its first record. */
+  readonly firstTimestamp: number;
   lastOffset: number;
   records: number;
   bytes: number;
@@ -73,12 +78,15 @@ interface PartitionState {
   open?: OpenFile;
   timer?: TimerHandle;
   timerFor?: string;
+  /** Last offset written to a file since the partition was assigned. */
+  written?: number;
 }
 
 /** What the current batch did, to undo on abort or publish once committed. */
 interface Inflight {
   readonly state: PartitionState;
   readonly before?: OpenFile;
+  readonly writtenBefore?: number;
   readonly created: string[];
   readonly sealed: SealedFile[];
 }
@@ -114,7 +122,7 @@ export class FileSink implements Stage {
 
   process(records: readonly BrokerRecord[], context: BatchContext): BatchWork {
     const state = this.partition(records[0].topic, records[0].partition);
-    const flight: Inflight = { state, before: state.open && { ...state.open }, created: [], sealed: [] };
+    const flight: Inflight = { state, before: state.open && { ...state.open }, writtenBefore: state.written, created: [], sealed: [] };
     this.inflight = flight;
     let lines: string[] = [];
     const write = () => {
@@ -123,20 +131,24 @@ export class FileSink implements Stage {
     };
     for (const record of records) {
       if (context.skip.has(record.offset)) continue;
+      // Delivered again within the assignment (the runner's cursor follows the stored offset, the
+      // start of the file in progress, so it lets such a batch through): already in a file.
+      if (state.written !== undefined && record.offset <= state.written) continue;
       const bucket = bucketOf(record.timestamp);
       const line = encodeLine(record);
       const size = Buffer.byteLength(line);
-      if (state.open && this.mustRotate(state.open, bucket, size)) {
+      if (state.open && this.mustRotate(state.open, bucket, size, record.timestamp)) {
         write();
         flight.sealed.push(this.seal(state.open, state));
         state.open = undefined;
       }
       if (!state.open) {
-        state.open = this.create(state, record.offset, bucket);
+        state.open = this.create(state, record.offset, bucket, record.timestamp);
         flight.created.push(state.open.temp);
       }
       lines.push(line);
       state.open.lastOffset = record.offset;
+      state.written = record.offset;
       state.open.records++;
       state.open.bytes += size;
     }
@@ -158,6 +170,7 @@ export class FileSink implements Stage {
     for (const temp of flight.created) rmSync(this.abs(temp), { force: true });
     if (flight.before) truncateSync(this.abs(flight.before.temp), flight.before.bytes);
     flight.state.open = flight.before && { ...flight.before };
+    flight.state.written = flight.writtenBefore;
   }
 
   /** Forgets the partition; its temp file is left for the next owner's start-up to discard. */
@@ -196,16 +209,17 @@ export class FileSink implements Stage {
     return state;
   }
 
-  private mustRotate(open: OpenFile, bucket: SinkBucket, size: number): boolean {
+  private mustRotate(open: OpenFile, bucket: SinkBucket, size: number, timestamp: number): boolean {
     return !sameBucket(open.bucket, bucket)
       || open.bytes + size > this.flushSizeBytes
-      || this.clock.now() - open.openedAt >= this.rotateIntervalMs;
+      || this.clock.now() - open.openedAt >= this.rotateIntervalMs
+      || timestamp - open.firstTimestamp >= this.rotateIntervalMs;
   }
 
-  private create(state: PartitionState, startOffset: number, bucket: SinkBucket): OpenFile {
+  private create(state: PartitionState, startOffset: number, bucket: SinkBucket, firstTimestamp: number): OpenFile {
     const temp = join(this.tmpDir, `${state.topic}+${state.partition}+${startOffset}.jsonl.tmp`);
     writeFileSync(this.abs(temp), '');
-    return { temp, bucket, startOffset, openedAt: this.clock.now(), lastOffset: startOffset, records: 0, bytes: 0 };
+    return { temp, bucket, startOffset, openedAt: this.clock.now(), firstTimestamp, lastOffset: startOffset, records: 0, bytes: 0 };
   }
 
   private seal(open: OpenFile, state: PartitionState): SealedFile {

@@ -3,42 +3,13 @@
  * restart on the same data directory. Every comment answered 202 is counted once; none twice.
  */
 import { expect } from 'chai';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { postJson as post, startKastor } from '../support/childProcess.js';
 import { waitFor, waitForValue } from '../support/waitFor.js';
 
-interface Child {
-  readonly proc: ChildProcess;
-  readonly base: string;
-  readonly logs: string[];
-  readonly exit: Promise<number | null>;
-}
-
-async function startChild(dataDir: string): Promise<Child> {
-  const proc = spawn(process.execPath, ['bin/kastor.mjs', 'run', 'social', '--data', dataDir, '--port', '0', '--host', '127.0.0.1'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const logs: string[] = [];
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  let port: number | undefined;
-  createInterface({ input: proc.stderr! }).on('line', (line) => {
-    logs.push(line);
-    try {
-      const entry = JSON.parse(line) as { message?: string; port?: number };
-      if (entry.message === 'kastor running') port = entry.port;
-    } catch {
-      // not a JSON line
-    }
-  });
-  await waitFor(() => port !== undefined, { timeoutMs: 30_000, message: () => `the child to listen; logs: ${logs.join('\n')}` });
-  return { proc, base: `http://127.0.0.1:${port}`, logs, exit };
-}
-
-const post = (base: string, path: string, body: unknown) =>
-  fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const startChild = (dataDir: string) => startKastor({ dataDir });
 
 describe('the supervised process', function () {
   this.timeout(90_000);

@@ -1,8 +1,10 @@
 /**
  * Routes `METHOD /path/:param` to handlers. Bodies are read up to a limit and parsed as JSON;
- * every failure becomes a JSON `{ error }` with its status, and the server keeps serving.
+ * every failure becomes a JSON `{ error }` with its status, and the server keeps serving. A
+ * retriable BrokerError (the broker is away or did not confirm in time) is a 503 with the reason.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BrokerError } from '../broker/errors.js';
 import type { Logger } from '../log/Logger.js';
 import { HttpError, badRequest } from './HttpError.js';
 
@@ -55,8 +57,10 @@ export class Router {
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
     this.handle(req, res).catch((e) => {
       this.log?.error('request failed', { error: e, url: req.url });
-      if (!res.headersSent) send(res, { status: 500, body: { error: 'internal error' } });
-      else res.end();
+      if (res.headersSent) res.end();
+      else if (e instanceof BrokerError && e.retriable) {
+        send(res, { status: 503, body: { error: `the broker is unavailable, try again: ${e.message}` }, headers: { 'retry-after': '1' } });
+      } else send(res, { status: 500, body: { error: 'internal error' } });
     });
   };
 
