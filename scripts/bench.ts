@@ -6,15 +6,18 @@
  *
  *   host      host efficiency on the memory transport / bare XState actor.send
  *   kafka     kastor on Kafka / raw node-rdkafka and / Kafka Streams (Java, built with Maven)
- *   memory    1M keys with passivation: peak RSS, against the same keys as live actors
- *   recovery  restart with 1M snapshots: time to the next record; restore by replay
+ *   memory    1M keys with passivation: peak RSS, against the same keys as live actors; then
+ *             recovery on those 1M snapshots: restart → next record, restore by replay
+ *             (`recovery` is another name for it)
  *   latency   HTTP → read model p50/p99, memory and kafka transports
  *   sim       simulated time / wall time of `kastor simulate all`
  *
- * --quick: small sizes (under two minutes in all, for CI). --profile: a V8 CPU profile per
- * benchmark under .cpuprofile/ (summarise with scripts/bench/profileSummary.ts). The kafka and
- * latency benchmarks start the local broker (scripts/kafka.sh start --keep) if it is not running,
- * and stop it again at the end only in that case.
+ * --quick: small sizes (under two minutes in all, for CI). --profile: a V8 CPU profile of each
+ * measured section (kastor's part, not the set-up or the peer) under .cpuprofile/<name>.cpuprofile;
+ * summarise one with `node --import tsx scripts/bench/profileSummary.ts <file>`. The kafka and
+ * latency benchmarks start the local broker (scripts/kafka.sh start --keep) if it is not running
+ * and leave it running (others may be using it by then); --stop-kafka stops it at the end if this
+ * run started it.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,14 +28,15 @@ import { parseArgs } from 'node:util';
 import { type BenchResult, met, type Ratio } from './bench/measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ALL = ['host', 'kafka', 'memory', 'recovery', 'latency', 'sim'];
+const ALL = ['host', 'kafka', 'memory', 'latency', 'sim'];
+/** Benchmarks measured inside another one's process. */
+const ALIASES: Record<string, string> = { recovery: 'memory' };
 const NEEDS_KAFKA = new Set(['kafka', 'latency']);
 
 function runChild(name: string, quick: boolean, profile: boolean): Promise<BenchResult> {
-  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.cpuprofile')}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
-  const args = [...flags, '--import', 'tsx', join(ROOT, 'scripts/bench/child.ts'), name, ...(quick ? ['--quick'] : [])];
+  const args = ['--import', 'tsx', join(ROOT, 'scripts/bench/child.ts'), name, ...(quick ? ['--quick'] : [])];
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, UV_THREADPOOL_SIZE: '16' } });
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, UV_THREADPOOL_SIZE: '16', ...(profile ? { BENCH_PROFILE: join(ROOT, '.cpuprofile') } : {}) } });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.on('error', reject);
@@ -81,10 +85,12 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       json: { type: 'string' },
+      'stop-kafka': { type: 'boolean', default: false },
     },
   });
-  const selected = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : ALL;
-  const unknown = selected.filter((s) => !ALL.includes(s));
+  const asked = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : ALL;
+  const selected = [...new Set(asked.map((s) => ALIASES[s] ?? s))];
+  const unknown = asked.filter((s) => !ALL.includes(s) && !(s in ALIASES));
   if (unknown.length > 0) throw new Error(`unknown benchmark(s) ${unknown.join(', ')} (have: ${ALL.join(', ')})`);
   const quick = values.quick ?? false;
   console.log(`kastor benchmarks${quick ? ' (quick)' : ''}: ${selected.join(', ')}\nmachine: ${machine()}`);
@@ -111,7 +117,7 @@ async function main(): Promise<number> {
       }
     }
   } finally {
-    if (startedKafka) execFileSync('bash', [join(ROOT, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
+    if (startedKafka && values['stop-kafka']) execFileSync('bash', [join(ROOT, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
   }
 
   console.log(`\n== summary (${((performance.now() - t0) / 1000).toFixed(0)} s)`);

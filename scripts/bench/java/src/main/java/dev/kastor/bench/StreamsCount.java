@@ -1,0 +1,82 @@
+package dev.kastor.bench;
+
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * The Kafka Streams peer of kastor's Kafka pipeline benchmark: {@code groupByKey().count()} over
+ * the likes topic (keyed by post id, so no repartition), at-least-once, Kafka Streams' defaults
+ * otherwise (one stream thread, RocksDB store with its record cache, changelog topic,
+ * commit.interval.ms 30 s). Counts records as they enter the topology and stops at N.
+ *
+ * <pre>java -cp kastor-bench-streams.jar:.kafka/libs/* dev.kastor.bench.StreamsCount \
+ *   BOOTSTRAP TOPIC N APPLICATION_ID STATE_DIR</pre>
+ *
+ * Prints one line {@code STREAMS_RESULT {"records":N,"elapsedMs":..,"firstRecordMs":..}}:
+ * elapsed from {@code start()} (JVM start-up excluded) to the N-th record, and when the first
+ * record arrived (group join and assignment).
+ */
+public final class StreamsCount {
+  private StreamsCount() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length != 5) {
+      System.err.println("usage: StreamsCount BOOTSTRAP TOPIC N APPLICATION_ID STATE_DIR");
+      System.exit(2);
+    }
+    String bootstrap = args[0];
+    String topic = args[1];
+    long n = Long.parseLong(args[2]);
+    String applicationId = args[3];
+    String stateDir = args[4];
+
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
+    props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
+    props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+
+    AtomicLong seen = new AtomicLong();
+    AtomicLong firstAt = new AtomicLong();
+    CountDownLatch done = new CountDownLatch(1);
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.<String, String>stream(topic)
+        .peek((key, value) -> {
+          long count = seen.incrementAndGet();
+          if (count == 1) firstAt.set(System.nanoTime());
+          if (count == n) done.countDown();
+        })
+        .groupByKey()
+        .count();
+
+    KafkaStreams streams = new KafkaStreams(builder.build(), props);
+    streams.setUncaughtExceptionHandler(e -> {
+      e.printStackTrace();
+      System.exit(1);
+      return null;
+    });
+    long start = System.nanoTime();
+    streams.start();
+    boolean reached = done.await(30, TimeUnit.MINUTES);
+    long end = System.nanoTime();
+    streams.close(Duration.ofSeconds(30));
+    streams.cleanUp();
+    if (!reached) {
+      System.err.println("StreamsCount: only " + seen.get() + " of " + n + " records in 30 minutes");
+      System.exit(1);
+    }
+    System.out.printf("STREAMS_RESULT {\"records\":%d,\"elapsedMs\":%.1f,\"firstRecordMs\":%.1f}%n",
+        n, (end - start) / 1e6, (firstAt.get() - start) / 1e6);
+  }
+}

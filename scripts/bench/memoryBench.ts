@@ -1,0 +1,135 @@
+/**
+ * Benchmark 3, memory: N distinct keys (one like each, so N post actors) through one host with
+ * passivation (`maxLiveActors` 10 000), on the memory transport with a paced log (pacedLog.ts: the
+ * process does not hold the input, as with Kafka). Peak RSS is the kernel's VmHWM of this process.
+ *
+ * Then, on the N snapshots this leaves, benchmark 4 (recoveryBench.ts): kill, restart, next record.
+ *
+ * Against what the same keys cost as live actors: a second process runs L keys through the same
+ * host with passivation off, and measures RSS and heap after a full GC, before and after; the
+ * per-actor cost times N, plus that process's baseline, is what N live actors would take.
+ */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MemoryBroker } from '../../adapters/memory/index.js';
+import { type BenchResult, memoryMiB, now, profiled, result, round, sleep } from './measure.js';
+import { PacedLog } from './pacedLog.js';
+import { restartAfterKill } from './recoveryBench.js';
+import { RuntimeHarness } from './runtimeHarness.js';
+import { type PostLikedEvent, postId, recordBatches } from './workload.js';
+
+export const MAX_LIVE = 10_000;
+const START = Date.parse('2025-06-01T12:00:00.000Z');
+
+/** One like for each of `n` distinct posts (each its own actor). */
+export function* distinctKeyLikes(n: number): Generator<PostLikedEvent> {
+  for (let i = 0; i < n; i++) {
+    const key = postId(i);
+    yield { id: `k${i}`, type: 'post.liked', key, at: new Date(START + i).toISOString(), postId: key, userId: `user_${i % 99_991}` };
+  }
+}
+
+export function memorySizes(quick: boolean): { keys: number; live: number } {
+  return quick ? { keys: 20_000, live: 5_000 } : { keys: 1_000_000, live: 100_000 };
+}
+
+export async function memoryBench(quick: boolean): Promise<BenchResult> {
+  const { keys, live } = memorySizes(quick);
+  const out = result('memory', `Memory and recovery: ${keys} distinct keys through one host, maxLiveActors ${MAX_LIVE}`);
+  const paced = new PacedLog();
+  const tag = `mem${process.pid}`;
+  const harness = new RuntimeHarness({ broker: paced.broker, tag, maxLiveActors: MAX_LIVE, retentionMs: 0 });
+  const likes = harness.topics.likes.name;
+  const baseline = memoryMiB().rss;
+  let sampledPeak = 0;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    sampledPeak = Math.max(sampledPeak, m.rss / 2 ** 20);
+    if (process.env.BENCH_DEBUG) console.error(`rss ${Math.round(m.rss / 2 ** 20)} heap ${Math.round(m.heapUsed / 2 ** 20)}/${Math.round(m.heapTotal / 2 ** 20)} consumed ${harness.consumed(likes)}`);
+  }, process.env.BENCH_DEBUG ? 2000 : 100);
+  await harness.start();
+  const t0 = now();
+  await profiled('memory', async () => {
+    await paced.feed(() => harness.store.db, harness.stage, likes, recordBatches(likes, distinctKeyLikes(keys), 5_000), 20_000);
+    await harness.caughtUp(likes, keys, 3_600_000);
+  });
+  const elapsed = now() - t0;
+  clearInterval(sampler);
+  const mem = memoryMiB();
+  const snapshots = (harness.store.db.prepare('SELECT count(*) AS n FROM kastor_snapshots WHERE stage = ?').get(harness.stage) as { n: number }).n;
+  const liveNow = harness.runtime.host(`bench_${tag}`, 'post').liveActors;
+  if (snapshots !== keys) throw new Error(`expected ${keys} snapshots, found ${snapshots}: records were lost`);
+  await harness.kill();
+
+  const cost = liveActorCost(live);
+  const liveEstimate = cost.baselineMiB + (cost.perActorKiB * keys) / 1024;
+  out.figures.push(
+    { label: `peak RSS (VmHWM), ${keys} keys, ${MAX_LIVE} live at most`, value: Math.round(mem.peak), unit: 'MiB' },
+    { label: 'RSS before the runtime started / sampled peak (100 ms) / at the end', value: Math.round(baseline), unit: `MiB / ${Math.round(sampledPeak)} / ${Math.round(mem.rss)}` },
+    { label: 'snapshots stored / actors live at the end', value: snapshots, unit: `/ ${liveNow}` },
+    { label: 'throughput, every key new (create actor, snapshot, passivate)', value: Math.round(keys / (elapsed / 1000)), unit: 'events/s' },
+    { label: `a live actor costs (RSS / heap; ${live} live, after full GC)`, value: round(cost.perActorKiB, 2), unit: `KiB / ${round(cost.perActorHeapKiB, 2)} KiB` },
+    { label: `${keys} keys as live actors (extrapolated: ${Math.round(cost.baselineMiB)} MiB + ${keys} × per actor)`, value: Math.round(liveEstimate), unit: 'MiB' },
+  );
+  out.ratios.push(
+    { label: `peak RSS with passivation, ${keys} keys (MiB, target ≤ 512)`, value: Math.round(mem.peak), max: 512 },
+    { label: 'peak RSS with passivation / as live actors', value: round(mem.peak / liveEstimate, 3) },
+  );
+  out.notes.push(`paced log: at most 20 000 records ahead of the host, consumed chunks dropped; ${round(paced.produceMs / 1000)} s of the run was producing.`);
+
+  await restartAfterKill({ broker: paced.broker, tag, dir: harness.dir, keys, maxLiveActors: MAX_LIVE, replayMs: elapsed }, out);
+  await harness.close();
+  await paced.broker.close();
+  harness.remove();
+  return out;
+}
+
+interface LiveCost {
+  readonly baselineMiB: number;
+  readonly perActorKiB: number;
+  readonly perActorHeapKiB: number;
+}
+
+/** Runs `memoryLive` in a fresh process (with --expose-gc) and reads its answer. */
+function liveActorCost(live: number): LiveCost {
+  const child = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
+  const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, 'memory-live', String(live)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = /LIVE_COST (\{.*\})/.exec(run.stdout ?? '');
+  if (run.status !== 0 || !line) throw new Error(`live-actor measurement failed (exit ${run.status}): ${run.stdout}`);
+  return JSON.parse(line[1]) as LiveCost;
+}
+
+/** In its own process: `live` keys through the host with passivation off. */
+export async function memoryLive(live: number): Promise<LiveCost> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with --expose-gc');
+  const broker = new MemoryBroker({ maintenanceIntervalMs: 0 });
+  const harness = new RuntimeHarness({ broker, tag: `live${process.pid}`, maxLiveActors: live + 1 });
+  // The records are in the log before the first reading and the runtime starts after it, so that
+  // the difference is the actors (and what the host keeps for them).
+  await harness.prepare();
+  await harness.produceAll(recordBatches(harness.topics.likes.name, distinctKeyLikes(live), 5_000));
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await sleep(50);
+    }
+    return { rss: memoryMiB().rss, heap: process.memoryUsage().heapUsed / 2 ** 20 };
+  };
+  const before = await settle();
+  await harness.start();
+  await harness.caughtUp(harness.topics.likes.name, live, 3_600_000);
+  const after = await settle();
+  const liveNow = harness.runtime.host(`bench_live${process.pid}`, 'post').liveActors;
+  if (liveNow !== live) throw new Error(`expected ${live} live actors, found ${liveNow}`);
+  await harness.stop();
+  await harness.close();
+  await broker.close();
+  harness.remove();
+  return {
+    baselineMiB: before.rss,
+    perActorKiB: ((after.rss - before.rss) * 1024) / live,
+    perActorHeapKiB: ((after.heap - before.heap) * 1024) / live,
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * What `kastor run social` runs (src/cli/runCommand.ts startProcess: the runtime, the app's routes
+ * and read model, /readyz), wired the same way but with every topic and group under a prefix
+ * (PrefixedBroker) so that the latency benchmark can use the shared Kafka broker without touching
+ * anybody's `tracking.social.*`. Memory transport: the journalled MemoryBroker under the data
+ * directory, as `kastor run` has it; `memory-volatile`: the MemoryBroker without a journal (as the
+ * specs and the simulation use it), to price the journal.
+ *   node --import tsx scripts/bench/socialServer.ts <memory|memory-volatile|kafka> <dataDir> <port> <prefix> <brokers>
+ * SIGTERM drains and exits 0 after deleting its topics (kafka).
+ */
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { MemoryBroker } from '../../adapters/memory/index.js';
+import { SqliteStateStore, openDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
+import { socialHosted } from '../../src/cli/apps/social.js';
+import type { Broker } from '../../src/broker/Broker.js';
+import { SystemClock } from '../../src/clock/SystemClock.js';
+import { Runtime } from '../../src/host/Runtime.js';
+import { Router } from '../../src/http/Router.js';
+import { nanoidSource } from '../../src/ids/IdSource.js';
+import { silentLogger } from '../../src/log/Logger.js';
+import { Metrics } from '../../src/metrics/Metrics.js';
+import { PrefixedBroker } from './PrefixedBroker.js';
+
+async function main(): Promise<void> {
+  const [transport, dataDir, port, prefix, brokers] = process.argv.slice(2);
+  if (transport !== 'memory' && transport !== 'memory-volatile' && transport !== 'kafka') throw new Error(`transport must be memory, memory-volatile or kafka, not ${transport}`);
+  const clock = new SystemClock();
+  let inner: Broker;
+  if (transport === 'memory') inner = new MemoryBroker({ clock, dir: join(dataDir, 'log') });
+  else if (transport === 'memory-volatile') inner = new MemoryBroker({ clock });
+  else {
+    const { KafkaBroker } = await import('../../adapters/kafka/index.js');
+    inner = new KafkaBroker({ brokers, clientId: 'kastor-bench' });
+  }
+  const broker = new PrefixedBroker(inner, prefix);
+  const store = new SqliteStateStore(join(dataDir, 'state.db'));
+  const readDb = openDatabase(join(dataDir, 'state.db'));
+  const metrics = new Metrics();
+  const producer = broker.producer({ profile: 'reliable', clientId: 'kastor-edge' });
+  const hosted = socialHosted({ db: store.db, readDb, dataDir, transport: transport === 'kafka' ? 'kafka' : 'memory', broker, producer, clock, ids: nanoidSource, logger: silentLogger, metrics });
+  const runtime = new Runtime([hosted.definition], {
+    broker, store, clock, ids: nanoidSource, metrics, logger: silentLogger,
+    onFatal: (e) => {
+      console.error(`fatal: ${e.stack ?? e.message}`);
+      process.exit(1);
+    },
+  });
+  await runtime.start();
+  const router = new Router(silentLogger);
+  router.get('/readyz', () => ({ status: runtime.healthy ? 200 : 503, body: { ready: runtime.healthy } }));
+  hosted.routes(router);
+  const server = createServer(router.listener);
+  await new Promise<void>((resolve) => server.listen(Number(port), '127.0.0.1', resolve));
+  process.once('SIGTERM', () => {
+    void (async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await runtime.stop();
+      await producer.close();
+      if (transport === 'kafka') {
+        const mine = await broker.ownTopics();
+        await inner.admin.deleteTopics(mine).catch((e) => console.error(`could not delete ${mine.join(', ')}: ${e}`));
+      }
+      await broker.close();
+      readDb.close();
+      store.close();
+      process.exit(0);
+    })();
+  });
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});
