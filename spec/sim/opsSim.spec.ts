@@ -32,8 +32,8 @@ describe('logging and metrics aggregation under simulation (every fault)', funct
       expect(figure(report, /closed minute's aggregate per service/, /(\d+) late samples left out/)).to.be.greaterThan(0);
       expect(figure(report, /dead-lettered/, /lines (\d+) of/)).to.be.greaterThan(0);
       expect(figure(report, /log store/, /(\d+) records/)).to.be.greaterThan(1_000);
-      // The log store's scratch directory goes with the run.
-      expect(scratch()).to.equal(before);
+      // The log store's scratch directory goes with the run (other processes' may come and go).
+      expect(scratch()).to.be.at.most(before);
     });
   }
 
