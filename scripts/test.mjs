@@ -37,5 +37,8 @@ const child = spawn(process.execPath, ['node_modules/mocha/bin/mocha.js', ...fil
 });
 child.on('exit', (code, signal) => {
   if (!reachable) console.log(notice);
-  process.exit(code ?? (signal ? 1 : 0));
+  // A native addon that crashes takes mocha down with no summary: say so, with the signal.
+  if (signal) console.error(`mocha was killed by ${signal} before it finished (a crash in a native addon, or the OOM killer)`);
+  else if (code !== 0) console.error(`mocha exited with code ${code}`);
+  process.exit(code ?? 1);
 });
