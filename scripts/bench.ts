@@ -34,7 +34,8 @@ const ALIASES: Record<string, string> = { recovery: 'memory' };
 const NEEDS_KAFKA = new Set(['kafka', 'latency']);
 
 function runChild(name: string, quick: boolean, profile: boolean): Promise<BenchResult> {
-  const args = ['--import', 'tsx', join(ROOT, 'scripts/bench/child.ts'), name, ...(quick ? ['--quick'] : [])];
+  // --expose-gc only lets a benchmark force a collection before a memory reading.
+  const args = ['--expose-gc', '--import', 'tsx', join(ROOT, 'scripts/bench/child.ts'), name, ...(quick ? ['--quick'] : [])];
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, UV_THREADPOOL_SIZE: '16', ...(profile ? { BENCH_PROFILE: join(ROOT, '.cpuprofile') } : {}) } });
     let stdout = '';

@@ -53,7 +53,7 @@ export function brokerWatchdog(lost?: () => void, brokers = KAFKA_BROKERS): () =
 }
 
 export function kafkaSizes(quick: boolean): WorkloadSizes {
-  return quick ? { posts: 2_000, likes: 20_000, users: 1_000_000 } : { posts: 100_000, likes: 300_000, users: 1_000_000 };
+  return quick ? { posts: 2_000, likes: 20_000, users: 1_000_000 } : { posts: 50_000, likes: 200_000, users: 1_000_000 };
 }
 
 export async function kafkaBench(quick: boolean): Promise<BenchResult> {

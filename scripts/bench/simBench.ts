@@ -3,14 +3,14 @@
  * 50 records per simulated second per application, no faults), as `runSimulation` runs it:
  * simulated time over wall time. The target case is one simulated hour; the ratio does not depend
  * on the length once past start-up, and at the speed measured on the 2-core box (about 2x) an hour
- * would take half an hour, so the full run simulates 4 minutes and the quick one 15 seconds.
+ * would take half an hour, so the full run simulates 2 minutes and the quick one 15 seconds.
  * `BENCH_SIM_MINUTES=60 npm run bench -- --only sim` runs the whole hour.
  */
 import { runSimulation, SIM_MODULES } from '../../src/cli/simulateCommand.js';
 import { type BenchResult, now, result, round } from './measure.js';
 
 export async function simBench(quick: boolean): Promise<BenchResult> {
-  const durationMs = Number(process.env.BENCH_SIM_MINUTES ?? (quick ? 0.25 : 4)) * 60_000;
+  const durationMs = Number(process.env.BENCH_SIM_MINUTES ?? (quick ? 0.25 : 2)) * 60_000;
   const users = 10_000;
   const rate = 50;
   const out = result('sim', `Simulation speed: simulate all, ${users} users, ${durationMs / 60_000} simulated minutes`);
