@@ -178,7 +178,10 @@ export class StageRunner implements LocalCommitter {
     }
   }
 
-  /** Runs the protocol on a batch; returns the next offset it stored. */
+  /**
+   * Runs the protocol on a batch; returns the offset after the last record it processed (not the
+   * one it stored, which a sink may keep behind its batch: that one only matters on restart).
+   */
   private async processBatch(batch: RecordBatch, records: readonly BrokerRecord[]): Promise<number> {
     const started = this.opts.clock.now();
     const skip = new Set<number>();
@@ -246,7 +249,7 @@ export class StageRunner implements LocalCommitter {
     this.fault('outbox-cleared');
     await this.consumer?.commit([stored]).catch((e) => this.log.warn('advisory commit failed', { error: e }));
     this.fault('offsets-committed');
-    return stored.offset;
+    return nextOffset.offset;
   }
 
   /** Step 4: produce until confirmed. The rows stay in the outbox until then, so a broker outage
