@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { KafkaBroker } from '../../adapters/kafka/index.js';
 import { seededRandom } from '../../src/ids/IdSource.js';
 import { HttpClient, type LoadReport, openLoop } from './httpLoad.js';
 import { KAFKA_BROKERS, brokerWatchdog } from './kafkaBench.js';
@@ -87,8 +88,9 @@ async function runServer(transport: 'memory' | 'memory-volatile' | 'kafka', ladd
   const logFile = join(dir, 'server.log');
   const log = openSync(logFile, 'w');
   mkdirSync(join(dir, 'data'));
+  const prefix = `kbench${process.pid}${transport}.`;
   const server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench/socialServer.ts'), transport, join(dir, 'data'), String(port),
-    `kbench${process.pid}${transport}.`, KAFKA_BROKERS], { stdio: ['ignore', log, log], env: { ...process.env, UV_THREADPOOL_SIZE: '16' } });
+    prefix, KAFKA_BROKERS], { stdio: ['ignore', log, log], env: { ...process.env, UV_THREADPOOL_SIZE: '16' } });
   const exited = new Promise<number | null>((r) => server.on('exit', (code) => r(code)));
   // The broker went away: stop the server, so that every wait on it fails at once.
   aborted.addEventListener('abort', () => killHard(server));
@@ -150,6 +152,8 @@ async function runServer(transport: 'memory' | 'memory-volatile' | 'kafka', ladd
     server.kill('SIGTERM');
     const code = await Promise.race([exited, sleep(30_000).then(() => 'timeout' as const)]);
     if (code === 'timeout') killHard(server);
+    // The server deletes its topics on SIGTERM; if it could not (killed, broker away), try here.
+    if (transport === 'kafka' && code !== 0) await deletePrefixed(prefix);
     closeSync(log);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -210,6 +214,18 @@ async function createPosts(client: HttpClient, n: number): Promise<string[]> {
   };
   await Promise.all(Array.from({ length: 32 }, worker));
   return ids;
+}
+
+async function deletePrefixed(prefix: string): Promise<void> {
+  const broker = new KafkaBroker({ brokers: KAFKA_BROKERS, clientId: 'kastor-bench-cleanup', logger: { error: () => undefined, warn: () => undefined, info: () => undefined } });
+  try {
+    const left = (await broker.admin.listTopics()).map((t) => t.name).filter((n) => n.startsWith(prefix));
+    await broker.admin.deleteTopics(left);
+  } catch (e) {
+    console.error(`[bench] could not delete the topics under ${prefix}: ${(e as Error).message}`);
+  } finally {
+    await broker.close();
+  }
 }
 
 function freePort(): Promise<number> {
