@@ -46,7 +46,8 @@ export class MemoryProducer implements Producer {
         offset,
         key: r.key,
         value: r.value,
-        headers: r.headers ? { ...r.headers } : EMPTY_HEADERS,
+        // Copied, so that the caller cannot change what the log holds; most records have none.
+        headers: r.headers && hasAny(r.headers) ? { ...r.headers } : EMPTY_HEADERS,
         timestamp: r.timestamp ?? now,
       });
       metadata[i] = { topic: log.topic, partition: log.partition, offset: this.confirm ? offset : -1 };
@@ -78,4 +79,9 @@ export class MemoryProducer implements Producer {
     if (!Number.isInteger(r.partition) || !log) throw new UnknownPartition(r.topic, r.partition);
     return log;
   }
+}
+
+function hasAny(headers: object): boolean {
+  for (const _ in headers) return true;
+  return false;
 }

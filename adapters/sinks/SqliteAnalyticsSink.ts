@@ -34,6 +34,7 @@ export interface SqliteAnalyticsSinkOptions {
 export class SqliteAnalyticsSink implements Stage {
   readonly name: string;
   readonly topics: readonly string[];
+  readonly groupCommit = true;
 
   constructor(options: SqliteAnalyticsSinkOptions) {
     this.name = options.name;

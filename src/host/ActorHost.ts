@@ -1,7 +1,9 @@
 /**
  * The actor host (SPEC §1): record for key K → the XState actor for K, created from the machine on
  * first use or rehydrated from its snapshot; what actors `emit` becomes the outbox. At most
- * `maxLiveActors` stay in memory (LRU); the others live in the store only.
+ * `maxLiveActors` stay in memory; the others live in the store only. Eviction is least recently
+ * used by the second-chance (CLOCK) approximation: a use only sets a flag, and the flags are read
+ * when actors must go, so a host with room to spare pays nothing per event to keep the order.
  *
  * Delayed transitions (`after`) survive restarts and passivation, which XState does not do by
  * itself (its scheduler stamps wall-clock time and re-arms the full delay): each actor runs on a
@@ -44,7 +46,13 @@ interface Cell {
   readonly seen: string[];
   /** Due time of each event XState scheduled, by the scheduler's entry object. */
   readonly dues: WeakMap<object, number>;
+  /** Whether the store holds a timer row for the key (so that only a change is written). */
+  timerStored: boolean;
+  /** Used since the eviction sweep last passed it (second chance). */
+  used: boolean;
 }
+
+const NO_HEADERS = Object.freeze({});
 
 interface ScheduledEvent {
   readonly source: AnyActorRef;
@@ -76,6 +84,7 @@ interface Emitted {
 export class ActorHost implements Stage {
   readonly name: string;
   readonly topics: readonly string[];
+  readonly groupCommit = true;
   private readonly live = new Map<string, Cell>();
   private readonly touched = new Set<Cell>();
   private emitted: Emitted[] = [];
@@ -104,6 +113,9 @@ export class ActorHost implements Stage {
 
   process(records: readonly BrokerRecord[], context: BatchContext): BatchWork {
     const outbox: OutboxRecord[] = [];
+    // Snapshots of the actors this call changed; `touched` also holds those of earlier batches of
+    // the same group commit, whose snapshots those batches returned.
+    const changed = new Set<Cell>();
     for (const record of records) {
       if (context.skip.has(record.offset)) continue;
       const event = this.decode(record, context);
@@ -114,13 +126,14 @@ export class ActorHost implements Stage {
         continue;
       }
       this.touched.add(cell);
+      changed.add(cell);
       this.deliver(cell, event, record);
       cell.seen.push(event.id);
       if (cell.seen.length > SEEN) cell.seen.shift();
       for (const e of this.emitted) outbox.push(this.toOutbox(e, event, record));
     }
     const snapshots: SnapshotWrite[] = [];
-    for (const cell of this.touched) snapshots.push(this.snapshotWrite(cell));
+    for (const cell of changed) snapshots.push(this.snapshotWrite(cell));
     return { snapshots, outbox, committed: () => this.committed() };
   }
 
@@ -175,7 +188,7 @@ export class ActorHost implements Stage {
   }
 
   private deliver(cell: Cell, event: EventEnvelope, record: BrokerRecord): void {
-    this.emitted = [];
+    this.emitted.length = 0;
     try {
       cell.actor.send(event);
     } catch (e) {
@@ -197,29 +210,37 @@ export class ActorHost implements Stage {
   private envelope(e: Emitted, at: string, key: string): OutboxRecord | undefined {
     const topic = this.options.outputs[e.type];
     if (!topic) return undefined;
+    // A copy: a machine may emit the same object every time (`emit({ type })`).
     const envelope = { ...e, id: e.id ?? this.options.ids.next(), at: e.at ?? at, key: e.key ?? key };
-    return { topic: topic.name, key: envelope.key, value: JSON.stringify(envelope), headers: {} };
+    return { topic: topic.name, key: envelope.key, value: JSON.stringify(envelope), headers: NO_HEADERS };
   }
 
   private snapshotWrite(cell: Cell): SnapshotWrite {
-    const now = this.options.clock.now();
-    const timers: StoredTimer[] = scheduledEvents(cell.actor)
-      .filter((e) => e.source === cell.actor && e.target === cell.actor)
-      .map((e) => ({ id: e.id, event: e.event, due: cell.dues.get(e) ?? now + e.delay }));
-    const persisted = { ...(cell.actor.getPersistedSnapshot() as object), kastorTimers: timers };
-    const due = timers.length ? Math.min(...timers.map((t) => t.due)) : null;
-    return {
-      key: cell.key,
-      snapshot: JSON.stringify(persisted),
-      seen: JSON.stringify(cell.seen),
-      timer: { partition: cell.partition, due },
-    };
+    const pending = scheduledEvents(cell.actor);
+    const persisted = cell.actor.getPersistedSnapshot() as Record<string, unknown>;
+    let due: number | null = null;
+    if (pending.length > 0) {
+      const now = this.options.clock.now();
+      const timers: StoredTimer[] = [];
+      for (const e of pending) {
+        if (e.source !== cell.actor || e.target !== cell.actor) continue;
+        const t = { id: e.id, event: e.event, due: cell.dues.get(e) ?? now + e.delay };
+        timers.push(t);
+        if (due === null || t.due < due) due = t.due;
+      }
+      // getPersistedSnapshot returns a fresh object: the timers ride along with it.
+      persisted.kastorTimers = timers;
+    }
+    // The timer row changes only when the actor gains, moves or loses its timers.
+    const timer = due !== null || cell.timerStored ? { partition: cell.partition, due } : undefined;
+    cell.timerStored = due !== null;
+    return { key: cell.key, snapshot: JSON.stringify(persisted), seen: JSON.stringify(cell.seen), timer };
   }
 
   /** A delayed transition fires: the actor moves, and what it emits commits like a batch. */
   private fire(cell: Cell, fn: () => void): void {
     if (this.live.get(cell.key) !== cell) return;
-    this.emitted = [];
+    this.emitted.length = 0;
     fn();
     if (cell.actor.getSnapshot().status === 'error') {
       // Back to the stored snapshot; its timer fires again when the actor is next woken.
@@ -261,9 +282,7 @@ export class ActorHost implements Stage {
   private cell(key: string, partition: number): Cell {
     const found = this.live.get(key);
     if (found) {
-      // Re-insert to keep the map in least-recently-used order.
-      this.live.delete(key);
-      this.live.set(key, found);
+      found.used = true;
       return found;
     }
     const stored = this.options.store.loadSnapshot(key);
@@ -283,7 +302,7 @@ export class ActorHost implements Stage {
       },
       ...(stored ? { snapshot } : {}),
     });
-    cell = { key, partition, actor, seen: stored ? JSON.parse(stored.seen) : [], dues };
+    cell = { key, partition, actor, seen: stored ? JSON.parse(stored.seen) : [], dues, timerStored: (kastorTimers as StoredTimer[]).length > 0, used: false };
     actor.on('*', (e: Emitted) => this.emitted.push(e));
     // Failures are data (snapshot.status 'error'); without an observer XState would rethrow them.
     actor.subscribe({ error: () => undefined });
@@ -298,9 +317,17 @@ export class ActorHost implements Stage {
     this.touched.clear();
     const excess = this.live.size - this.maxLive;
     if (excess > 0) {
+      // The map is in insertion order, oldest first: a cell used since the sweep last passed it
+      // goes to the back with its flag cleared (met again, it is evicted), the others go now.
       let evicted = 0;
       for (const cell of this.live.values()) {
         if (evicted >= excess) break;
+        if (cell.used) {
+          cell.used = false;
+          this.live.delete(cell.key);
+          this.live.set(cell.key, cell);
+          continue;
+        }
         this.evict(cell);
         evicted++;
       }

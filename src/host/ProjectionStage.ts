@@ -21,6 +21,7 @@ export interface Projection {
 export class ProjectionStage implements Stage {
   readonly name: string;
   readonly topics: readonly string[];
+  readonly groupCommit = true;
 
   constructor(private readonly projection: Projection) {
     this.name = projection.name;

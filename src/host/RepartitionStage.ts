@@ -20,6 +20,7 @@ export interface RepartitionOptions {
 export class RepartitionStage implements Stage {
   readonly name: string;
   readonly topics: readonly string[];
+  readonly groupCommit = true;
 
   constructor(private readonly options: RepartitionOptions) {
     this.name = options.name;

@@ -35,6 +35,8 @@ export interface RuntimeOptions {
   readonly maxLiveActors?: number;
   readonly backoffMs?: (attempt: number) => number;
   readonly onFatal?: (error: Error) => void;
+  /** Where stage runners defer work to (see StageRunnerOptions.schedule). */
+  readonly schedule?: (task: () => void) => void;
 }
 
 export class Runtime {
@@ -143,6 +145,7 @@ export class Runtime {
       logger: o.logger ?? silentLogger,
       metrics: o.metrics,
       onFatal: o.onFatal,
+      schedule: o.schedule,
     });
   }
 }

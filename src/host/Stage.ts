@@ -42,6 +42,12 @@ export interface Stage {
   /** Unique per state store; also names the consumer group (`kastor.<name>`). */
   readonly name: string;
   readonly topics: readonly string[];
+  /**
+   * Whether batches of several partitions may be processed one after the other and committed in
+   * one transaction (StageRunner's group commit): `process` must not rely on an earlier batch being
+   * committed, and `abort` must undo every batch since the last commit.
+   */
+  readonly groupCommit?: boolean;
   /** Steps 1–2 of the protocol, synchronously. Throws RecordFailed to name a failing record. */
   process(records: readonly BrokerRecord[], context: BatchContext): BatchWork;
   /** Processing or the transaction failed: forget every in-memory change of the current batch. */

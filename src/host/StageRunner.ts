@@ -7,16 +7,25 @@
  * On start: unsent outbox rows are re-sent, then each assigned partition is read from the offset
  * the store holds. Steps 1–3 run in one synchronous tick, so a crash anywhere changes each actor
  * exactly once per input record and delivers each output at least once under a stable id.
+ *
+ * Group commit: partitions are read concurrently, but their batches are committed one group at a
+ * time. The batches that arrive while a group is being produced wait, and go together into the
+ * next group: one transaction, one produce call, one outbox delete and one advisory commit for all
+ * of them. So the fixed cost of a commit is paid once per round rather than once per partition —
+ * which is what dominates at low rates, where every record is a batch of its own. A group that
+ * fails is undone and its batches are retried one by one, where a failing record is found,
+ * retried and dead-lettered. Stages that cannot share a transaction (`groupCommit` unset) are
+ * committed batch by batch as before.
  */
 import { type Subscription, concatMap, defer, mergeMap, finalize } from 'rxjs';
 import type { Broker, GroupConsumer, Producer, RecordBatch } from '../broker/Broker.js';
-import type { BrokerRecord, OutgoingRecord } from '../broker/Record.js';
+import type { BrokerRecord, OutgoingRecord, TopicPartitionOffset } from '../broker/Record.js';
 import { tpKey } from '../broker/Record.js';
 import type { Clock } from '../clock/Clock.js';
 import type { Logger } from '../log/Logger.js';
 import { silentLogger } from '../log/Logger.js';
 import type { Metrics } from '../metrics/Metrics.js';
-import type { OutboxRecord, OutboxRow, StageStore } from '../store/StateStore.js';
+import type { OutboxRecord, SnapshotWrite, StageStore, StoreTransaction } from '../store/StateStore.js';
 import { type CommitStep, type FaultHook, SimulatedCrash } from './CommitStep.js';
 import { deadLetterRecord } from './deadLetter.js';
 import { type BatchWork, type LocalCommitter, RecordFailed, type Stage } from './Stage.js';
@@ -38,9 +47,32 @@ export interface StageRunnerOptions {
   readonly metrics?: Metrics;
   /** Called when the runner cannot go on (the process should exit non-zero). */
   readonly onFatal?: (error: Error) => void;
+  /**
+   * Runs a task later (default setImmediate; the simulation's deterministic scheduler there): a
+   * group starts one turn after its first batch arrived, so that the batches every partition
+   * delivers in the same turn go into it.
+   */
+  readonly schedule?: (task: () => void) => void;
 }
 
+const defaultSchedule = (task: () => void): void => void setImmediate(task);
+
 const defaultBackoff = (attempt: number) => Math.min(5_000, 50 * 2 ** attempt);
+
+/** A group takes whole batches from the queue until it holds at least this many records. */
+const GROUP_RECORDS = 5_000;
+
+/** A batch waiting for its group; `done` acks it once the group committed (or gave it up). */
+interface Pending {
+  readonly batch: RecordBatch;
+  readonly cursor: { next: number };
+  readonly done: () => void;
+}
+
+/** A batch of a group, with the records not yet applied. */
+interface Member extends Pending {
+  readonly records: readonly BrokerRecord[];
+}
 
 export class StageRunner implements LocalCommitter {
   readonly stage: Stage;
@@ -54,6 +86,11 @@ export class StageRunner implements LocalCommitter {
   private crashError?: Error;
   private assignedOnce = false;
   private resolveCrash!: (e: Error) => void;
+  private readonly queue: Pending[] = [];
+  /** A flush is scheduled or running: batches that arrive join its queue. */
+  private flushing = false;
+  /** The advisory commits, chained so that they reach the broker in order. */
+  private advisory: Promise<void> = Promise.resolve();
   /** Resolves if the runner is killed by a simulated crash or a fatal fault. */
   readonly crashed: Promise<Error>;
 
@@ -109,7 +146,7 @@ export class StageRunner implements LocalCommitter {
           // Records below this were applied already: a redelivered batch must not count twice.
           const cursor = { next: stored ?? 0 };
           return partition.batches({ offset: stored ?? 0 }).pipe(
-            concatMap((batch) => defer(() => this.handle(batch, cursor))),
+            concatMap((batch) => defer(() => this.enqueue(batch, cursor))),
             finalize(() => {
               this.assigned.delete(key);
               this.stage.revoked?.(partition.topic, partition.partition);
@@ -126,6 +163,7 @@ export class StageRunner implements LocalCommitter {
     this.state = 'stopping';
     await this.consumer?.close();
     this.subscription?.unsubscribe();
+    await this.advisory;
     await this.opts.producer.flush().catch((e) => this.log.warn('flush failed on stop', { error: e }));
     this.stage.close?.();
     this.state = 'stopped';
@@ -144,19 +182,20 @@ export class StageRunner implements LocalCommitter {
   /** Steps 3–4 for work no record caused (a timer firing): one transaction, then the outbox. */
   async commitLocal(work: BatchWork): Promise<void> {
     if (!this.running && this.state !== 'stopping') return;
-    let rows: OutboxRow[];
+    const outbox = work.outbox ?? [];
+    let seqs: number[];
     try {
-      rows = this.opts.store.commit({ snapshots: work.snapshots ?? [], outbox: work.outbox ?? [], offsets: [] }, work.extra);
+      seqs = this.opts.store.commit({ snapshots: work.snapshots ?? [], outbox, offsets: [] }, work.extra);
     } catch (e) {
       this.stage.abort?.();
       this.log.warn('local commit failed; the actors go back to their snapshots', { error: e });
       return;
     }
     work.committed?.();
-    if (rows.length === 0) return;
-    this.metrics?.batch(0, rows.length, 0);
-    await this.send(rows);
-    this.opts.store.deleteOutbox(rows.map((r) => r.seq));
+    if (seqs.length === 0) return;
+    this.metrics?.batch(0, seqs.length, 0);
+    await this.send(outbox);
+    this.opts.store.deleteOutbox(seqs);
   }
 
   owns(partition: number): boolean {
@@ -164,18 +203,133 @@ export class StageRunner implements LocalCommitter {
     return false;
   }
 
-  private async handle(batch: RecordBatch, cursor: { next: number }): Promise<void> {
+  /** Queues a batch for the next group; resolves once it is committed (or given up) and acked. */
+  private enqueue(batch: RecordBatch, cursor: { next: number }): Promise<void> {
+    return new Promise((resolve) => {
+      this.queue.push({ batch, cursor, done: resolve });
+      if (this.flushing) return;
+      this.flushing = true;
+      (this.opts.schedule ?? defaultSchedule)(() => void this.flush());
+    });
+  }
+
+  /** Commits the queue group after group, until no batch is waiting. */
+  private async flush(): Promise<void> {
     try {
-      const records = batch.records.filter((r) => r.offset >= cursor.next);
-      if (records.length > 0 && (this.running || this.state === 'stopping')) {
-        cursor.next = await this.processBatch(batch, records);
+      while (this.queue.length > 0) {
+        let n = 0;
+        let take = 0;
+        while (take < this.queue.length && n < GROUP_RECORDS) n += this.queue[take++].batch.records.length;
+        await this.handle(this.queue.splice(0, take));
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async handle(group: readonly Pending[]): Promise<void> {
+    try {
+      const members: Member[] = [];
+      for (const p of group) {
+        const all = p.batch.records;
+        const records = all.length > 0 && all[0].offset >= p.cursor.next ? all : all.filter((r) => r.offset >= p.cursor.next);
+        if (records.length > 0) members.push({ ...p, records });
+      }
+      if (members.length === 0 || (!this.running && this.state !== 'stopping')) return;
+      if (members.length > 1 && this.stage.groupCommit && (await this.processGroup(members))) return;
+      for (const m of members) {
+        if (!this.running && this.state !== 'stopping') return;
+        m.cursor.next = await this.processBatch(m.batch, m.records);
       }
     } catch (e) {
       if (e instanceof SimulatedCrash) await this.kill(e);
       else this.fatal(asError(e));
     } finally {
-      batch.ack();
+      for (const p of group) {
+        p.batch.ack();
+        p.done();
+      }
     }
+  }
+
+  /**
+   * The protocol on several partitions' batches at once. Returns false, with every in-memory change
+   * undone, when a batch fails: the caller then runs the batches one by one.
+   */
+  private async processGroup(members: readonly Member[]): Promise<boolean> {
+    const started = this.opts.clock.now();
+    const snapshots = new Map<string, SnapshotWrite>();
+    const outbox: OutboxRecord[] = [];
+    const offsets: TopicPartitionOffset[] = [];
+    const extras: Array<(tx: StoreTransaction) => void> = [];
+    const committed: Array<() => void> = [];
+    let seqs: number[];
+    let records = 0;
+    try {
+      this.fault('received');
+      const skip = new Set<number>();
+      for (const m of members) {
+        const deadLetters: OutboxRecord[] = [];
+        const work = this.stage.process(m.records, {
+          skip,
+          deadLetter: (record, reason) => deadLetters.push(this.deadLetter(record, reason)),
+        });
+        // A later batch's snapshot of a key is the newer one.
+        for (const s of work.snapshots ?? []) snapshots.set(s.key, s);
+        for (const r of work.outbox ?? []) outbox.push(r);
+        for (const r of deadLetters) outbox.push(r);
+        const last = m.records[m.records.length - 1].offset + 1;
+        offsets.push({ topic: m.batch.topic, partition: m.batch.partition, offset: work.offset ?? last });
+        if (work.extra) extras.push(work.extra);
+        if (work.committed) committed.push(work.committed);
+        this.metrics?.deadLettered(deadLetters.length);
+        records += m.records.length;
+      }
+      this.fault('processed');
+      seqs = this.opts.store.commit({ snapshots: [...snapshots.values()], outbox, offsets }, (tx) => {
+        for (const extra of extras) extra(tx);
+      });
+    } catch (e) {
+      if (e instanceof SimulatedCrash) throw e;
+      // The batches are retried one by one, which finds, logs and dead-letters a failing record.
+      this.stage.abort?.();
+      return false;
+    }
+    for (const c of committed) c();
+    this.fault('stored');
+    this.metrics?.batch(records, seqs.length, this.opts.clock.now() - started);
+    await this.produceAndClear(outbox, seqs);
+    await this.commitAdvisory(offsets);
+    this.fault('offsets-committed');
+    for (const m of members) m.cursor.next = m.records[m.records.length - 1].offset + 1;
+    return true;
+  }
+
+  /** Steps 4a–4b: the outbox records, stored under `seqs`. */
+  private async produceAndClear(outbox: readonly OutboxRecord[], seqs: readonly number[]): Promise<void> {
+    if (seqs.length > 0) {
+      await this.send(outbox);
+      this.fault('produced');
+      this.opts.store.deleteOutbox(seqs);
+    } else {
+      this.fault('produced');
+    }
+    this.fault('outbox-cleared');
+  }
+
+  /**
+   * Step 5. The broker's offsets are advisory (the store's are the truth), so a running stage does
+   * not wait for the round trip: commits are chained, in order, and awaited when the stage stops.
+   */
+  private async commitAdvisory(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer) return;
+    this.advisory = this.advisory
+      .then(() => consumer.commit(offsets))
+      .catch((e) => {
+        if (this.state === 'running' || this.state === 'stopping') this.log.warn('advisory commit failed', { error: e });
+      });
+    if (this.state === 'stopping') await this.advisory;
   }
 
   /**
@@ -189,7 +343,8 @@ export class StageRunner implements LocalCommitter {
     const attempts = new Map<number, number>();
     const last = records[records.length - 1];
     const nextOffset = { topic: batch.topic, partition: batch.partition, offset: last.offset + 1 };
-    let rows: OutboxRow[];
+    let outbox: OutboxRecord[] = [];
+    let seqs: number[];
     let committed: (() => void) | undefined;
     let stored = nextOffset;
     for (let attempt = 0; ; attempt++) {
@@ -206,10 +361,8 @@ export class StageRunner implements LocalCommitter {
         this.fault('processed');
         for (const r of records) if (skip.has(r.offset)) deadLetters.push(this.deadLetter(r, reasons.get(r.offset)!));
         stored = work.offset === undefined ? nextOffset : { ...nextOffset, offset: work.offset };
-        rows = this.opts.store.commit(
-          { snapshots: work.snapshots ?? [], outbox: [...(work.outbox ?? []), ...deadLetters], offsets: [stored] },
-          work.extra,
-        );
+        outbox = deadLetters.length > 0 ? [...(work.outbox ?? []), ...deadLetters] : [...(work.outbox ?? [])];
+        seqs = this.opts.store.commit({ snapshots: work.snapshots ?? [], outbox, offsets: [stored] }, work.extra);
         committed = work.committed;
         this.metrics?.deadLettered(deadLetters.length);
         break;
@@ -238,24 +391,16 @@ export class StageRunner implements LocalCommitter {
     }
     committed?.();
     this.fault('stored');
-    this.metrics?.batch(records.length, rows.length, this.opts.clock.now() - started);
-    if (rows.length > 0) {
-      await this.send(rows);
-      this.fault('produced');
-      this.opts.store.deleteOutbox(rows.map((r) => r.seq));
-    } else {
-      this.fault('produced');
-    }
-    this.fault('outbox-cleared');
-    await this.consumer?.commit([stored]).catch((e) => this.log.warn('advisory commit failed', { error: e }));
+    this.metrics?.batch(records.length, seqs.length, this.opts.clock.now() - started);
+    await this.produceAndClear(outbox, seqs);
+    await this.commitAdvisory([stored]);
     this.fault('offsets-committed');
     return nextOffset.offset;
   }
 
   /** Step 4: produce until confirmed. The rows stay in the outbox until then, so a broker outage
    * stalls the partition but loses nothing. */
-  private async send(rows: readonly OutboxRow[]): Promise<void> {
-    const records: OutgoingRecord[] = rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers }));
+  private async send(records: readonly OutgoingRecord[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.opts.producer.send(records);

@@ -123,6 +123,7 @@ export async function simulate(options: SimulationOptions): Promise<SimReport> {
       metrics,
       backoffMs: () => 100,
       maxLiveActors: options.maxLiveActors,
+      schedule: scheduler.schedule,
       faults: faults.has('crash')
         ? (step, stage) => {
             if (faultRandom() < crashRate) {

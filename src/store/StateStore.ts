@@ -60,9 +60,9 @@ export interface StageStore {
   offsets(tps: readonly TopicPartition[]): Map<string, number>;
   /**
    * Step 3 of the commit protocol: snapshots, outbox rows and offsets in ONE transaction; `extra`
-   * runs inside it. Returns the outbox rows with their sequence numbers.
+   * runs inside it. Returns the sequence numbers of the outbox rows, in the order given.
    */
-  commit(batch: BatchCommit, extra?: (tx: StoreTransaction) => void): OutboxRow[];
+  commit(batch: BatchCommit, extra?: (tx: StoreTransaction) => void): number[];
   /** Rows written but not yet confirmed sent (re-sent on start). */
   pendingOutbox(limit?: number): OutboxRow[];
   /** Step 4's tail: forget rows the broker confirmed. */

@@ -68,7 +68,7 @@ describe('memory broker: persistence in a dir', () => {
   });
 
   it('keeps every confirmed record when the process is killed with SIGKILL mid-stream', async function () {
-    this.timeout(30_000);
+    this.timeout(90_000);
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', fileURLToPath(new URL('./crashingProducer.ts', import.meta.url)), dir],
@@ -85,9 +85,11 @@ describe('memory broker: persistence in a dir', () => {
       for (const line of lines) confirmed = Math.max(confirmed, Number(line.split(' ')[1]));
     });
     const exited = new Promise((resolve) => child.on('exit', resolve));
-    await waitFor(() => confirmed >= 20_000, {
-      timeoutMs: 20_000,
-      message: () => `20 000 confirmed records, got ${confirmed + 1}`,
+    // Any number will do as long as sends are in flight when the kill comes; a busy machine (the
+    // whole suite on two cores) writes a few thousand a second.
+    await waitFor(() => confirmed >= 5_000, {
+      timeoutMs: 60_000,
+      message: () => `5 000 confirmed records, got ${confirmed + 1}`,
     });
     child.kill('SIGKILL');
     await exited;
