@@ -7,6 +7,7 @@
 import { assign, emit, setup } from 'xstate';
 import { type Activity, recordActivity } from './activity.js';
 import type { PostCountsChanged, PostEvent } from './events.js';
+import { type LikerSet, addLiker, hasLiker, likerCount, noLikers, removeLiker } from './likerSet.js';
 
 export interface PostContext {
   readonly postId: string;
@@ -14,8 +15,8 @@ export interface PostContext {
   readonly text: string;
   readonly hashtags: readonly string[];
   readonly createdAt: string | null;
-  /** Sorted user ids: one like per user. */
-  readonly likers: readonly string[];
+  /** One like per user (likerSet.ts). */
+  readonly likers: LikerSet;
   readonly comments: number;
   readonly version: number;
   readonly activity: Activity;
@@ -41,10 +42,10 @@ export const postMachine = setup({
       return { userId: event.userId, text: event.text, hashtags: event.hashtags, createdAt: event.at };
     }),
     addLike: assign(({ context, event }) => ({
-      likers: insertSorted(context.likers, event.userId),
+      likers: addLiker(context.likers, event.userId),
       activity: recordActivity(context.activity, event.at),
     })),
-    removeLike: assign(({ context, event }) => ({ likers: context.likers.filter((u) => u !== event.userId) })),
+    removeLike: assign(({ context, event }) => ({ likers: removeLiker(context.likers, event.userId) })),
     addComment: assign(({ context, event }) => ({
       comments: context.comments + 1,
       activity: recordActivity(context.activity, event.at),
@@ -61,7 +62,7 @@ export const postMachine = setup({
     text: '',
     hashtags: [],
     createdAt: null,
-    likers: [],
+    likers: noLikers,
     comments: 0,
     version: 0,
     activity: [],
@@ -99,33 +100,10 @@ function counts(context: PostContext, at: string, deleted: boolean): CountsChang
     text: context.text,
     hashtags: [...context.hashtags],
     createdAt: context.createdAt ?? at,
-    likes: context.likers.length,
+    likes: likerCount(context.likers),
     comments: context.comments,
     deleted,
     version: context.version,
     activity: context.activity.map(([m, c]) => [m, c] as [number, number]),
   };
-}
-
-function hasLiker(likers: readonly string[], userId: string): boolean {
-  return binarySearch(likers, userId) >= 0;
-}
-
-function insertSorted(likers: readonly string[], userId: string): string[] {
-  const i = binarySearch(likers, userId);
-  if (i >= 0) return [...likers];
-  const at = -i - 1;
-  return [...likers.slice(0, at), userId, ...likers.slice(at)];
-}
-
-function binarySearch(sorted: readonly string[], value: string): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] < value) lo = mid + 1;
-    else if (sorted[mid] > value) hi = mid - 1;
-    else return mid;
-  }
-  return -lo - 1;
 }

@@ -12,6 +12,7 @@
  */
 import type { Broker } from '../../src/broker/Broker.js';
 import { partitionForKey } from '../../src/broker/murmur2.js';
+import { type LikerSet, likerCount } from '../../actors/social/likerSet.js';
 import { type BenchResult, now, round, waitUntil } from './measure.js';
 import { RuntimeHarness } from './runtimeHarness.js';
 import { PARTITIONS, postId } from './workload.js';
@@ -50,8 +51,8 @@ export async function restartAfterKill(input: RecoveryInput, out: BenchResult): 
   const firstProbeMs = await probe(probed);
   const nextRecordMs = now() - t1;
   const secondProbeMs = await probe(Math.floor(keys / 3) + 11);
-  const snapshot = restarted.runtime.host(`bench_${input.tag}`, 'post').snapshotOf(postId(probed)) as { context: { likers: string[] } };
-  if (snapshot.context.likers.length !== 2) throw new Error(`the probed actor has ${snapshot.context.likers.length} likers, expected 2`);
+  const snapshot = restarted.runtime.host(`bench_${input.tag}`, 'post').snapshotOf(postId(probed)) as { context: { likers: LikerSet } };
+  if (likerCount(snapshot.context.likers) !== 2) throw new Error(`the probed actor has ${likerCount(snapshot.context.likers)} likers, expected 2`);
   await restarted.stop();
   await restarted.close();
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createActor } from 'xstate';
 import { postMachine } from '../../../actors/social/postMachine.js';
 import type { PostEvent } from '../../../actors/social/events.js';
+import { likerIds } from '../../../actors/social/likerSet.js';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute)).toISOString();
 let seq = 0;
@@ -25,7 +26,7 @@ describe('post actor', () => {
     actor.send(ev('post.liked', { userId: 'bob' }));
     actor.send(ev('post.liked', { userId: 'carol' }));
     actor.send(ev('post.liked', { userId: 'carol' }));
-    expect(actor.getSnapshot().context.likers).to.deep.equal(['bob', 'carol']);
+    expect(likerIds(actor.getSnapshot().context.likers)).to.deep.equal(['bob', 'carol']);
     actor.send(ev('post.unliked', { userId: 'bob' }));
     actor.send(ev('post.unliked', { userId: 'bob' }));
     expect(emitted.map((e) => e.likes)).to.deep.equal([0, 1, 2, 1]);
@@ -81,6 +82,6 @@ describe('post actor', () => {
     const again = createActor(postMachine, { input: { key: 'post_1' }, snapshot: persisted }).start();
     again.send(ev('post.liked', { userId: 'bob' }));
     again.send(ev('post.liked', { userId: 'zed' }));
-    expect(again.getSnapshot().context.likers).to.deep.equal(['bob', 'zed']);
+    expect(likerIds(again.getSnapshot().context.likers)).to.deep.equal(['bob', 'zed']);
   });
 });
