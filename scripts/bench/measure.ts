@@ -86,6 +86,8 @@ export const round = (v: number, digits = 2): number => Number(v.toFixed(digits)
  * peers) is written to <dir>/<name>.cpuprofile; otherwise `fn` simply runs.
  */
 export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const heapDir = process.env.BENCH_HEAP_PROFILE;
+  if (heapDir) return heapProfiled(heapDir, name, fn);
   const dir = process.env.BENCH_PROFILE;
   if (!dir) return fn();
   const session = new Session();
@@ -98,6 +100,30 @@ export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T
     const { profile } = await session.post('Profiler.stop');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+/**
+ * With BENCH_HEAP_PROFILE=<dir>: a sampling heap profile of the measured section that counts the
+ * objects the garbage collector took as well (what a section allocates, not what it keeps), to
+ * <dir>/<name>.heapprofile; summarise it with scripts/bench/profileSummary.ts.
+ */
+async function heapProfiled<T>(dir: string, name: string, fn: () => Promise<T>): Promise<T> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 16_384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  } as object);
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.heapprofile`), JSON.stringify(profile));
     session.disconnect();
   }
 }
