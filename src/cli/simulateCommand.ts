@@ -36,6 +36,8 @@ export interface SimulateOptions {
   readonly sizes: SimSizes;
   readonly tickMs?: number;
   readonly maxLiveActors?: number;
+  /** See SimulationOptions.skipIdleTicks. */
+  readonly skipIdleTicks?: boolean;
 }
 
 export async function runSimulation(options: SimulateOptions): Promise<SimReport> {
@@ -52,6 +54,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimReport
       faults: options.faults,
       store,
       maxLiveActors: options.maxLiveActors,
+      skipIdleTicks: options.skipIdleTicks,
       makeBroker: (clock, schedule) => new MemoryBroker({ clock, schedule, maintenanceIntervalMs: 0, closeTimeoutMs: 0 }),
       apps: (env) => names.map((n) => SIM_MODULES[n].app(env, db, options.sizes, tickMs)),
       readModels: () => names.map((n) => SIM_MODULES[n].readModels(db)).join('\n'),
