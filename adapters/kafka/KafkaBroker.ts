@@ -11,11 +11,14 @@
  * A broker that is down does not crash the process: clients connect with retries, librdkafka
  * reconnects on its own, and its errors go to the logger (default: JSON lines on stderr).
  */
-import type { Broker, ConsumerOptions, GroupConsumer, Producer, ProducerOptions } from '../../src/broker/Broker.js';
+import type { Observable } from 'rxjs';
+import type { Broker, ConsumerOptions, GroupConsumer, Producer, ProducerOptions, ReadOptions } from '../../src/broker/Broker.js';
+import type { BrokerRecord, TopicPartition } from '../../src/broker/Record.js';
 import { BrokerError } from '../../src/broker/errors.js';
 import type { ClientSettings } from './config.js';
 import { KafkaAdmin } from './KafkaAdmin.js';
 import { KafkaGroupConsumer } from './KafkaGroupConsumer.js';
+import { readPartition } from './KafkaPartitionReader.js';
 import { KafkaProducer } from './KafkaProducer.js';
 import { consoleKafkaLogger, type KafkaLogger } from './logger.js';
 
@@ -83,6 +86,11 @@ export class KafkaBroker implements Broker {
     });
     this.consumers.add(consumer);
     return consumer;
+  }
+
+  readPartition(tp: TopicPartition, options: ReadOptions = {}): Observable<readonly BrokerRecord[]> {
+    this.assertOpen();
+    return readPartition(tp, options, { settings: this.settings(`reader-${tp.topic}-${tp.partition}`), admin: this.admin, logger: this.logger });
   }
 
   /** Consumers first (they finish their batches), then producers (they flush), then the admin. */

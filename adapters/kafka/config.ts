@@ -101,6 +101,23 @@ export function consumerConfig(settings: ConsumerSettings): ConsumerGlobalConfig
   } as unknown as ConsumerGlobalConfig;
 }
 
+/**
+ * A reader of one partition outside any group (KafkaPartitionReader.ts): assigned by hand, never
+ * subscribed, so the group id is only a name librdkafka requires; nothing is committed.
+ */
+export function readerConfig(settings: ClientSettings): ConsumerGlobalConfig {
+  return {
+    ...common(settings),
+    'group.id': `${settings.clientId}-reader`,
+    'enable.auto.commit': false,
+    'enable.auto.offset.store': false,
+    'enable.partition.eof': true,
+    'fetch.wait.max.ms': 100,
+    'queued.max.messages.kbytes': 65_536,
+    ...settings.extra,
+  } as unknown as ConsumerGlobalConfig;
+}
+
 export function consumerTopicConfig(autoOffsetReset: 'earliest' | 'latest'): ConsumerTopicConfig {
   return { 'auto.offset.reset': autoOffsetReset };
 }

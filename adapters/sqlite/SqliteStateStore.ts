@@ -3,7 +3,7 @@
  *
  * Tables, all keyed by the stage name so that several stages share one database file:
  *   kastor_snapshots(stage, key, snapshot JSON, seen JSON)        PK (stage, key)
- *   kastor_outbox(seq AUTOINCREMENT, stage, topic, key, value, headers JSON)
+ *   kastor_outbox(seq AUTOINCREMENT, stage, topic, key, value, headers JSON, partition NULL: by key)
  *   kastor_offsets(stage, topic, partition, next_offset)          PK (stage, topic, partition)
  *   kastor_timers(stage, key, partition, due)                     PK (stage, key): earliest pending
  *     delayed transition of an actor, to wake it when passivated
@@ -67,6 +67,9 @@ export class SqliteStateStore implements StateStore {
     this.owned = typeof file === 'string';
     this.db = typeof file === 'string' ? openDatabase(file) : file;
     this.db.exec(SCHEMA);
+    // Files written before outbox rows could name their partition.
+    const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(kastor_outbox)').all();
+    if (!columns.some((c) => c.name === 'partition')) this.db.exec('ALTER TABLE kastor_outbox ADD COLUMN partition INTEGER');
   }
 
   stage(name: string): StageStore {
@@ -104,9 +107,9 @@ class SqliteStageStore implements StageStore {
        ON CONFLICT (stage, key) DO UPDATE SET snapshot = excluded.snapshot, seen = excluded.seen`);
     this.removeSnapshot = db.prepare('DELETE FROM kastor_snapshots WHERE stage = ? AND key = ?');
     this.insertOutbox = db.prepare(
-      'INSERT INTO kastor_outbox (stage, topic, key, value, headers) VALUES (?, ?, ?, ?, ?)');
-    this.selectOutbox = db.prepare<[string, number], { seq: number; topic: string; key: string | null; value: string | null; headers: string }>(
-      'SELECT seq, topic, key, value, headers FROM kastor_outbox WHERE stage = ? ORDER BY seq LIMIT ?');
+      'INSERT INTO kastor_outbox (stage, topic, key, value, headers, partition) VALUES (?, ?, ?, ?, ?, ?)');
+    this.selectOutbox = db.prepare<[string, number], { seq: number; topic: string; key: string | null; value: string | null; headers: string; partition: number | null }>(
+      'SELECT seq, topic, key, value, headers, partition FROM kastor_outbox WHERE stage = ? ORDER BY seq LIMIT ?');
     this.removeOutbox = db.prepare('DELETE FROM kastor_outbox WHERE stage = ? AND seq = ?');
     this.removeOutboxRange = db.prepare('DELETE FROM kastor_outbox WHERE stage = ? AND seq BETWEEN ? AND ?');
     this.upsertOffset = db.prepare(
@@ -140,7 +143,7 @@ class SqliteStageStore implements StageStore {
       const seqs = new Array<number>(batch.outbox.length);
       for (let i = 0; i < batch.outbox.length; i++) {
         const r = batch.outbox[i];
-        seqs[i] = Number(this.insertOutbox.run(stage, r.topic, r.key, r.value, headersJson(r.headers)).lastInsertRowid);
+        seqs[i] = Number(this.insertOutbox.run(stage, r.topic, r.key, r.value, headersJson(r.headers), r.partition ?? null).lastInsertRowid);
       }
       for (const o of batch.offsets) this.upsertOffset.run(stage, o.topic, o.partition, o.offset);
       extra?.(this.tx);
@@ -168,6 +171,7 @@ class SqliteStageStore implements StageStore {
   pendingOutbox(limit = 10_000): OutboxRow[] {
     return this.selectOutbox.all(this.stage, limit).map((r) => ({
       seq: r.seq, topic: r.topic, key: r.key, value: r.value, headers: JSON.parse(r.headers),
+      ...(r.partition === null ? {} : { partition: r.partition }),
     }));
   }
 

@@ -5,9 +5,9 @@
  * config/social.ts) on the shared Kafka broker without touching `tracking.social.*`, which other
  * people's runs may be using. It costs one record copy per record consumed.
  */
-import { map } from 'rxjs';
-import type { Admin, AssignedPartition, Broker, ConsumerOptions, GroupConsumer, Producer, ProducerOptions, TopicSpec } from '../../src/broker/Broker.js';
-import type { OutgoingRecord, TopicPartition } from '../../src/broker/Record.js';
+import { type Observable, map } from 'rxjs';
+import type { Admin, AssignedPartition, Broker, ConsumerOptions, GroupConsumer, Producer, ProducerOptions, ReadOptions, TopicSpec } from '../../src/broker/Broker.js';
+import type { BrokerRecord, OutgoingRecord, TopicPartition } from '../../src/broker/Record.js';
 
 export class PrefixedBroker implements Broker {
   readonly name: string;
@@ -63,6 +63,11 @@ export class PrefixedBroker implements Broker {
       committed: async (tps) => (await inner.committed(tps.map((t) => ({ ...t, topic: this.on(t.topic) })))).map((o) => ({ ...o, topic: this.off(o.topic) })),
       close: () => inner.close(),
     };
+  }
+
+  readPartition(tp: TopicPartition, options?: ReadOptions): Observable<readonly BrokerRecord[]> {
+    return this.inner.readPartition({ ...tp, topic: this.on(tp.topic) }, options)
+      .pipe(map((records) => records.map((r) => ({ ...r, topic: this.off(r.topic) }))));
   }
 
   close(): Promise<void> {

@@ -422,6 +422,33 @@ export function brokerContract(name: string, setup: () => Promise<BrokerFixture>
         expect(assignments.error).to.be.instanceOf(UnknownTopic);
       });
 
+      it('reads one partition outside any group, from an offset up to the high watermark, then completes', async () => {
+        const t = await topic('readable', 3);
+        const records: OutgoingRecord[] = [];
+        for (let i = 0; i < 250; i++) records.push({ topic: t, partition: 1, key: `k${i % 7}`, value: JSON.stringify({ i }) });
+        records.push({ topic: t, partition: 2, key: 'other', value: '{}' });
+        await producer().send(records);
+        const read = async (from?: number) => {
+          const got = collect(broker.readPartition({ topic: t, partition: 1 }, { from, maxBatchSize: 100 }));
+          await waitFor(() => got.done, { timeoutMs: WAIT_MS, message: `the read from ${from} to complete` });
+          expect(got.error, 'read error').to.equal(undefined);
+          expect(got.items.every((chunk) => chunk.length <= 100)).to.equal(true);
+          return got.items.flat();
+        };
+        const all = await read();
+        expect(all.map((r) => r.offset)).to.deep.equal(Array.from({ length: 250 }, (_, i) => i));
+        expect(all.every((r) => r.topic === t && r.partition === 1)).to.equal(true);
+        expect(JSON.parse(all[249].value!)).to.deep.equal({ i: 249 });
+        expect((await read(240)).map((r) => r.offset)).to.deep.equal([240, 241, 242, 243, 244, 245, 246, 247, 248, 249]);
+        expect(await read(250)).to.deep.equal([]);
+        const empty = collect(broker.readPartition({ topic: t, partition: 0 }));
+        await waitFor(() => empty.done, { timeoutMs: WAIT_MS, message: 'the read of an empty partition to complete' });
+        expect(empty.items.flat()).to.deep.equal([]);
+        // Nothing was committed: a group reading the topic afterwards starts at the beginning.
+        const after = reader(unique('after-read'), [t]);
+        await waitFor(() => after.records.length === 251, { timeoutMs: WAIT_MS, message: 'a group to read everything' });
+      });
+
       it('completes every partition and the assignments when the member closes', async () => {
         const t = await topic('closing', 2);
         const consumer = broker.consumer({ groupId: unique('group'), topics: [t] });

@@ -113,11 +113,24 @@ export interface GroupConsumer {
   close(): Promise<void>;
 }
 
+export interface ReadOptions {
+  /** First offset to read (default: the low watermark; below it, reading starts there). */
+  readonly from?: number;
+  /** Most records in one emitted array. */
+  readonly maxBatchSize?: number;
+}
+
 export interface Broker {
   readonly name: string;
   readonly admin: Admin;
   producer(options?: ProducerOptions): Producer;
   consumer(options: ConsumerOptions): GroupConsumer;
+  /**
+   * Reads one partition outside any consumer group — restoring state from a changelog, a tool —
+   * from `from` up to the high watermark as it was when the read started, in arrays of records in
+   * offset order, then completes. Nothing is committed anywhere.
+   */
+  readPartition(tp: TopicPartition, options?: ReadOptions): Observable<readonly BrokerRecord[]>;
   /** Releases every client the broker object holds. */
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { formatReport, parseDuration, parseFaults, runSimulation } from './simul
 
 const USAGE = `usage:
   kastor run [apps...|all] [--transport memory|kafka] [--brokers host:port] [--data ./data] [--port 8080]
+             [--changelogs on|off]   (default: on with kafka, where partitions move between instances)
   kastor simulate [apps...|all] [--seed N] [--duration 1h] [--faults crash,drop,duplicate,pause,redeliver,reorder|all|none]
                   [--users N] [--rate N per second] [--json]
   kastor logs forward <file|-> --service NAME --transport kafka [--brokers host:port]
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       to: { type: 'string' },
       count: { type: 'string' },
       malformed: { type: 'string' },
+      changelogs: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -63,9 +65,14 @@ async function main(argv: string[]): Promise<number> {
   if (profile !== 'local' && profile !== 'production') throw new Error('--profile must be local or production');
 
   switch (command) {
-    case 'run':
-      await runUntilSignalled({ apps: rest, transport, brokers: values.brokers, dataDir: values.data!, port, host: values.host });
+    case 'run': {
+      if (values.changelogs !== undefined && values.changelogs !== 'on' && values.changelogs !== 'off') {
+        throw new Error(`--changelogs must be on or off, not ${values.changelogs}`);
+      }
+      const changelogs = values.changelogs === undefined ? transport === 'kafka' : values.changelogs === 'on';
+      await runUntilSignalled({ apps: rest, transport, brokers: values.brokers, dataDir: values.data!, port, host: values.host, changelogs });
       return -1;
+    }
     case 'simulate': {
       const report = await runSimulation({
         apps: rest,

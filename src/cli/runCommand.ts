@@ -23,6 +23,8 @@ export interface RunOptions extends TransportOptions {
   readonly port: number;
   readonly host?: string;
   readonly drainDeadlineMs?: number;
+  /** Back the actors' state with changelog topics (RuntimeOptions.changelogs). */
+  readonly changelogs?: boolean;
 }
 
 export interface RunningProcess {
@@ -48,7 +50,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
     APPS[n]({ db: store.db, readDb, dataDir: options.dataDir, transport: options.transport, broker, producer, clock, ids, logger: log, metrics }));
   let fatal = false;
   const runtime = new Runtime(hosted.map((h) => h.definition), {
-    broker, store, clock, ids, metrics, logger: log,
+    broker, store, clock, ids, metrics, logger: log, changelogs: options.changelogs,
     onFatal: (error) => {
       if (fatal) return;
       fatal = true;

@@ -20,6 +20,7 @@ import type { IdSource } from '../ids/IdSource.js';
 import type { Metrics } from '../metrics/Metrics.js';
 import type { OutboxRecord, SnapshotWrite, StageStore } from '../store/StateStore.js';
 import type { TopicDeclaration } from '../topics/TopicDeclaration.js';
+import { stateRecord } from './ChangelogRecords.js';
 import { type BatchContext, type BatchWork, type LocalCommitter, RecordFailed, type Stage } from './Stage.js';
 
 export interface ActorHostOptions {
@@ -34,6 +35,8 @@ export interface ActorHostOptions {
   readonly ids: IdSource;
   readonly maxLiveActors?: number;
   readonly metrics?: Metrics;
+  /** The changelog topic that backs the actors' state (topology.ts `changelogTopic`), if any. */
+  readonly changelog?: string;
 }
 
 /** Ids of the last events an actor applied, kept with its snapshot to drop redeliveries. */
@@ -85,6 +88,7 @@ export class ActorHost implements Stage {
   readonly name: string;
   readonly topics: readonly string[];
   readonly groupCommit = true;
+  readonly changelog?: string;
   private readonly live = new Map<string, Cell>();
   private readonly touched = new Set<Cell>();
   private emitted: Emitted[] = [];
@@ -100,6 +104,7 @@ export class ActorHost implements Stage {
     this.name = options.name;
     this.topics = [...options.inputs.keys()];
     this.maxLive = options.maxLiveActors ?? 10_000;
+    this.changelog = options.changelog;
     if (options.metrics) {
       this.liveGauge = options.metrics.gauge('kastor_live_actors', 'Actors held in memory');
       this.passivations = options.metrics.counter('kastor_passivations_total', 'Actors evicted to the store');
@@ -133,7 +138,11 @@ export class ActorHost implements Stage {
       for (const e of this.emitted) outbox.push(this.toOutbox(e, event, record));
     }
     const snapshots: SnapshotWrite[] = [];
-    for (const cell of changed) snapshots.push(this.snapshotWrite(cell));
+    for (const cell of changed) {
+      const write = this.snapshotWrite(cell);
+      snapshots.push(write);
+      if (this.changelog) outbox.push(stateRecord(this.changelog, cell.partition, write));
+    }
     return { snapshots, outbox, committed: () => this.committed() };
   }
 
@@ -250,6 +259,7 @@ export class ActorHost implements Stage {
     const at = isoAt(this.options.clock);
     const outbox = this.emitted.map((e) => this.envelope(e, at, cell.key)).filter((o): o is OutboxRecord => o !== undefined);
     const write = this.snapshotWrite(cell);
+    if (this.changelog) outbox.push(stateRecord(this.changelog, cell.partition, write));
     if (!this.committer) return;
     void this.committer.commitLocal({ snapshots: [write], outbox, committed: () => this.committed() });
   }

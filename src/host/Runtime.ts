@@ -19,7 +19,7 @@ import { ProjectionStage } from './ProjectionStage.js';
 import { RepartitionStage } from './RepartitionStage.js';
 import type { Stage } from './Stage.js';
 import { StageRunner } from './StageRunner.js';
-import { allTopics, deadLetterTopic, repartitionTopic } from './topology.js';
+import { allTopics, changelogTopic, deadLetterTopic, entityPartitions, repartitionTopic } from './topology.js';
 
 export interface RuntimeOptions {
   readonly broker: Broker;
@@ -35,6 +35,12 @@ export interface RuntimeOptions {
   readonly maxLiveActors?: number;
   readonly backoffMs?: (attempt: number) => number;
   readonly onFatal?: (error: Error) => void;
+  /**
+   * Back every actor host's state with its changelog topic (SPEC §5): state records and offset
+   * markers are produced with the outbox, and a partition this store knows nothing of is restored
+   * from it. For the kafka transport, where partitions move between instances; off by default.
+   */
+  readonly changelogs?: boolean;
   /** Where stage runners defer work to (see StageRunnerOptions.schedule). */
   readonly schedule?: (task: () => void) => void;
 }
@@ -110,6 +116,14 @@ export class Runtime {
         inputs.set(target?.name ?? input.topic.name, input.topic.schema);
       }
       const name = `${app.name}.${entity.name}`;
+      let changelog: string | undefined;
+      if (this.options.changelogs) {
+        const partitions = new Set(entityPartitions(app.name, entity));
+        if (partitions.size > 1) {
+          throw new Error(`entity ${name} reads topics of ${[...partitions].join(' and ')} partitions: its state cannot follow its partitions into one changelog (co-partition its inputs)`);
+        }
+        changelog = changelogTopic(app.name, entity).name;
+      }
       const host = new ActorHost({
         name,
         machine: entity.machine,
@@ -120,6 +134,7 @@ export class Runtime {
         ids: this.options.ids,
         maxLiveActors: entity.maxLiveActors ?? this.options.maxLiveActors,
         metrics: this.options.metrics,
+        changelog,
       });
       this.hosts.set(name, host);
       stages.push(host);

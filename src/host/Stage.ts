@@ -48,6 +48,12 @@ export interface Stage {
    * committed, and `abort` must undo every batch since the last commit.
    */
   readonly groupCommit?: boolean;
+  /**
+   * The compacted topic this stage's state is backed by (ChangelogRecords.ts): the stage puts its
+   * state records in its outbox, the runner adds the offset markers and, for a partition the store
+   * knows nothing of, restores the state from it before reading the partition.
+   */
+  readonly changelog?: string;
   /** Steps 1–2 of the protocol, synchronously. Throws RecordFailed to name a failing record. */
   process(records: readonly BrokerRecord[], context: BatchContext): BatchWork;
   /** Processing or the transaction failed: forget every in-memory change of the current batch. */

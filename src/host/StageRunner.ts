@@ -17,7 +17,7 @@
  * retried and dead-lettered. Stages that cannot share a transaction (`groupCommit` unset) are
  * committed batch by batch as before.
  */
-import { type Subscription, concatMap, defer, mergeMap, finalize } from 'rxjs';
+import { type Subscription, concatMap, defer, from, mergeMap, finalize } from 'rxjs';
 import type { Broker, GroupConsumer, Producer, RecordBatch } from '../broker/Broker.js';
 import type { BrokerRecord, OutgoingRecord, TopicPartitionOffset } from '../broker/Record.js';
 import { tpKey } from '../broker/Record.js';
@@ -26,9 +26,11 @@ import type { Logger } from '../log/Logger.js';
 import { silentLogger } from '../log/Logger.js';
 import type { Metrics } from '../metrics/Metrics.js';
 import type { OutboxRecord, SnapshotWrite, StageStore, StoreTransaction } from '../store/StateStore.js';
+import { offsetMarker } from './ChangelogRecords.js';
 import { type CommitStep, type FaultHook, SimulatedCrash } from './CommitStep.js';
 import { deadLetterRecord } from './deadLetter.js';
 import { type BatchWork, type LocalCommitter, RecordFailed, type Stage } from './Stage.js';
+import { restoreFromChangelog } from './restoreFromChangelog.js';
 import { RunnerMetrics } from './RunnerMetrics.js';
 
 export interface StageRunnerOptions {
@@ -91,6 +93,9 @@ export class StageRunner implements LocalCommitter {
   private flushing = false;
   /** The advisory commits, chained so that they reach the broker in order. */
   private advisory: Promise<void> = Promise.resolve();
+  /** Restores from the changelog, by partition number (one serves every input topic). */
+  private readonly restores = new Map<number, Promise<void>>();
+  private restoring = 0;
   /** Resolves if the runner is killed by a simulated crash or a fatal fault. */
   readonly crashed: Promise<Error>;
 
@@ -110,9 +115,12 @@ export class StageRunner implements LocalCommitter {
     return this.state === 'running';
   }
 
-  /** Whether a first assignment arrived (every partition is then read from its stored offset). */
+  /**
+   * Whether a first assignment arrived and no partition is being restored from the changelog
+   * (every assigned partition is then read from its stored offset).
+   */
   get restored(): boolean {
-    return this.assignedOnce;
+    return this.assignedOnce && this.restoring === 0;
   }
 
   /** Partitions currently assigned to this runner. */
@@ -139,16 +147,19 @@ export class StageRunner implements LocalCommitter {
           const key = tpKey(partition);
           this.assigned.add(key);
           this.assignedOnce = true;
-          this.stage.assigned?.(partition.topic, partition.partition);
-          const stored = this.opts.store.offsets([partition]).get(key);
-          // The store is the truth; with no stored offset the stage has no state for the
-          // partition yet and must read it from its beginning.
-          // Records below this were applied already: a redelivered batch must not count twice.
-          const cursor = { next: stored ?? 0 };
-          return partition.batches({ offset: stored ?? 0 }).pipe(
-            concatMap((batch) => defer(() => this.enqueue(batch, cursor))),
+          return from(this.restore(partition.partition)).pipe(
+            concatMap(() => {
+              this.stage.assigned?.(partition.topic, partition.partition);
+              const stored = this.opts.store.offsets([partition]).get(key);
+              // The store is the truth; with no stored offset the stage has no state for the
+              // partition yet and must read it from its beginning.
+              // Records below this were applied already: a redelivered batch must not count twice.
+              const cursor = { next: stored ?? 0 };
+              return partition.batches({ offset: stored ?? 0 }).pipe(concatMap((batch) => defer(() => this.enqueue(batch, cursor))));
+            }),
             finalize(() => {
               this.assigned.delete(key);
+              this.restores.delete(partition.partition);
               this.stage.revoked?.(partition.topic, partition.partition);
             }),
           );
@@ -182,7 +193,7 @@ export class StageRunner implements LocalCommitter {
   /** Steps 3–4 for work no record caused (a timer firing): one transaction, then the outbox. */
   async commitLocal(work: BatchWork): Promise<void> {
     if (!this.running && this.state !== 'stopping') return;
-    const outbox = work.outbox ?? [];
+    const outbox = [...(work.outbox ?? []), ...this.localMarkers(work.outbox ?? [])];
     let seqs: number[];
     try {
       seqs = this.opts.store.commit({ snapshots: work.snapshots ?? [], outbox, offsets: [] }, work.extra);
@@ -198,9 +209,66 @@ export class StageRunner implements LocalCommitter {
     this.opts.store.deleteOutbox(seqs);
   }
 
+  /**
+   * State that changed without input (a timer) is vouched for by markers of the offsets already
+   * stored for its partitions, so that a restore does not take it for a send cut short.
+   */
+  private localMarkers(outbox: readonly OutboxRecord[]): OutboxRecord[] {
+    const changelog = this.stage.changelog;
+    if (!changelog) return [];
+    const partitions = new Set<number>();
+    for (const r of outbox) if (r.topic === changelog && r.partition !== undefined) partitions.add(r.partition);
+    const tps = [...partitions].flatMap((partition) => this.stage.topics.map((topic) => ({ topic, partition })));
+    const stored = this.opts.store.offsets(tps);
+    return tps.filter((tp) => stored.has(tpKey(tp))).map((tp) => offsetMarker(changelog, { ...tp, offset: stored.get(tpKey(tp))! }));
+  }
+
   owns(partition: number): boolean {
     for (const key of this.assigned) if (key.endsWith(`/${partition}`)) return true;
     return false;
+  }
+
+  /**
+   * A partition the store knows nothing of (no stored offset for any of the stage's topics) gets
+   * its state from the stage's changelog first, once for all its topics: a fresh disk, or a
+   * partition that moved here from another instance.
+   */
+  private restore(partition: number): Promise<void> {
+    const changelog = this.stage.changelog;
+    if (!changelog) return Promise.resolve();
+    const known = this.opts.store.offsets(this.stage.topics.map((topic) => ({ topic, partition })));
+    if (known.size > 0) return Promise.resolve();
+    let restoring = this.restores.get(partition);
+    if (!restoring) {
+      restoring = this.restoreFrom(changelog, partition);
+      this.restores.set(partition, restoring);
+    }
+    return restoring;
+  }
+
+  private async restoreFrom(changelog: string, partition: number): Promise<void> {
+    this.restoring++;
+    const started = this.opts.clock.now();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const report = await restoreFromChangelog(this.opts.broker, this.opts.store, changelog, partition);
+          if (report.records > 0) {
+            this.log.info('partition restored from its changelog', {
+              changelog, partition, records: report.records, actors: report.actors, dropped: report.dropped,
+              offsets: report.offsets.map((o) => `${o.topic}@${o.offset}`), ms: this.opts.clock.now() - started,
+            });
+          }
+          return;
+        } catch (e) {
+          if (attempt >= 5 || !this.running) throw e;
+          this.log.warn('restore from changelog failed, retrying', { changelog, partition, attempt, error: e });
+          await this.sleep(defaultBackoff(attempt + 2));
+        }
+      }
+    } finally {
+      this.restoring--;
+    }
   }
 
   /** Queues a batch for the next group; resolves once it is committed (or given up) and acked. */
@@ -280,6 +348,7 @@ export class StageRunner implements LocalCommitter {
         for (const r of deadLetters) outbox.push(r);
         const last = m.records[m.records.length - 1].offset + 1;
         offsets.push({ topic: m.batch.topic, partition: m.batch.partition, offset: work.offset ?? last });
+        if (this.stage.changelog) outbox.push(offsetMarker(this.stage.changelog, offsets[offsets.length - 1]));
         if (work.extra) extras.push(work.extra);
         if (work.committed) committed.push(work.committed);
         this.metrics?.deadLettered(deadLetters.length);
@@ -362,6 +431,7 @@ export class StageRunner implements LocalCommitter {
         for (const r of records) if (skip.has(r.offset)) deadLetters.push(this.deadLetter(r, reasons.get(r.offset)!));
         stored = work.offset === undefined ? nextOffset : { ...nextOffset, offset: work.offset };
         outbox = deadLetters.length > 0 ? [...(work.outbox ?? []), ...deadLetters] : [...(work.outbox ?? [])];
+        if (this.stage.changelog) outbox.push(offsetMarker(this.stage.changelog, stored));
         seqs = this.opts.store.commit({ snapshots: work.snapshots ?? [], outbox, offsets: [stored] }, work.extra);
         committed = work.committed;
         this.metrics?.deadLettered(deadLetters.length);

@@ -5,9 +5,9 @@
  * invariants through all of them.
  */
 import { Observable, concatMap, from, of } from 'rxjs';
-import type { AssignedPartition, Broker, ConsumerOptions, GroupConsumer, Producer, ProducerOptions, RecordBatch, StartPosition } from '../broker/Broker.js';
+import type { AssignedPartition, Broker, ConsumerOptions, GroupConsumer, Producer, ProducerOptions, ReadOptions, RecordBatch, StartPosition } from '../broker/Broker.js';
 import { BrokerUnavailable } from '../broker/errors.js';
-import type { OutgoingRecord, RecordMetadata } from '../broker/Record.js';
+import type { BrokerRecord, OutgoingRecord, RecordMetadata, TopicPartition } from '../broker/Record.js';
 import type { Clock } from '../clock/Clock.js';
 
 export type FaultKind = 'crash' | 'drop' | 'duplicate' | 'pause' | 'redeliver' | 'reorder';
@@ -64,6 +64,11 @@ export class FaultyBroker implements Broker {
       flush: () => inner.flush(),
       close: () => inner.close(),
     };
+  }
+
+  /** Restores read as they are: the faults are in what the runtime produces and consumes. */
+  readPartition(tp: TopicPartition, options?: ReadOptions): Observable<readonly BrokerRecord[]> {
+    return this.inner.readPartition(tp, options);
   }
 
   consumer(options: ConsumerOptions): GroupConsumer {

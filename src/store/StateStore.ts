@@ -28,6 +28,8 @@ export interface DueTimer {
 
 export interface OutboxRecord {
   readonly topic: string;
+  /** Set for records that must land on a given partition (changelogs); else by key. */
+  readonly partition?: number;
   readonly key: string | null;
   readonly value: string | null;
   readonly headers: Headers;
