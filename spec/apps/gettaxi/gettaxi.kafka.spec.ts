@@ -6,12 +6,23 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { cellOf } from '../../../actors/gettaxi/geo.js';
 import { KafkaBroker } from '../../../adapters/kafka/index.js';
+import { gettaxiSettings } from '../../../config/gettaxi.js';
 import { allTopics } from '../../../src/host/topology.js';
 import { describeKafka, kafkaBrokers, recordingKafkaLogger } from '../../support/kafka.js';
+import { waitFor } from '../../support/waitFor.js';
 import { GettaxiProcess } from './gettaxiFixture.js';
 
 const WAIT_MS = 45_000;
+
+/** The taxi's report travels taxi actor → availability topic → matcher: a request sent before it
+ * arrives finds no taxi, rightly. So the specs ask once the rider's matcher knows the taxi. */
+async function matcherKnows(app: GettaxiProcess, at: { lat: number; lon: number }, taxiId: string): Promise<void> {
+  const cell = cellOf(at, gettaxiSettings.cellDeg);
+  await waitFor(() => app.snapshot('matcher', cell)?.context.taxis?.[taxiId] !== undefined,
+    { timeoutMs: WAIT_MS, message: `the matcher of ${cell} to know ${taxiId}` });
+}
 
 describeKafka('GetTaxi on the kafka transport', function () {
   this.timeout(180_000);
@@ -34,6 +45,7 @@ describeKafka('GetTaxi on the kafka transport', function () {
     const a = app!;
     await a.post('/gettaxi/taxis/k_taxi/position', { lat: 45.76, lon: 4.83, available: true });
     await a.post('/gettaxi/users/k_user/position', { lat: 45.7605, lon: 4.8302 });
+    await matcherKnows(a, { lat: 45.7605, lon: 4.8302 }, 'k_taxi');
     const { rideId } = await a.post('/gettaxi/rides', { userId: 'k_user', lat: 45.7605, lon: 4.8302 });
     expect(await a.rideWhen(rideId, (r) => r.status !== 'requested', WAIT_MS)).to.deep.equal({ rideId, status: 'matched', taxiId: 'k_taxi', surge: 1 });
 
@@ -55,6 +67,7 @@ describeKafka('GetTaxi on the kafka transport', function () {
     const a = app!;
     await a.post('/gettaxi/taxis/k_solo/position', { lat: 41.39, lon: 2.17, available: true });
     const asks = [['k_r1', 41.3901], ['k_r2', 41.3899], ['k_r3', 41.3902], ['k_r1', 41.3901]] as const;
+    for (const [, lat] of asks) await matcherKnows(a, { lat, lon: 2.1701 }, 'k_solo');
     const ids = await Promise.all(asks.map(async ([userId, lat]) => (await a.post('/gettaxi/rides', { userId, lat, lon: 2.1701 })).rideId as string));
     const final = await Promise.all(ids.map((id) => a.rideWhen(id, (r) => r.status === 'matched' || r.status === 'cancelled', WAIT_MS)));
     const matched = final.filter((r) => r.status === 'matched');
