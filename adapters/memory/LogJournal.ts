@@ -9,6 +9,7 @@
  *                               {"logStartOffset":n,"nextOffset":m}
  *   groups/<encoded group id>.json
  *                               {"version":1,"groupId":..., "offsets":{"<topic>/<partition>":n}}
+ *                               (rewritten at most once a second: MemoryGroupCoordinator.ts says why)
  *
  * Records are appended with `fs.appendFileSync` before the producer's `send` resolves, so anything
  * confirmed survives the process being killed (the page cache holds it; no fsync, so a power cut

@@ -4,6 +4,14 @@
  * group's committed offsets (persisted by `LogJournal.ts` as `groups/<group>.json` when the broker
  * has a `dir`).
  *
+ * Offsets committed to a broker are advisory in kastor (each stage's SQLite offsets are the truth),
+ * and rewriting the group's file on every commit took 14–27 % of `kastor run social`'s CPU under
+ * load (BENCHMARKS.md, benchmark 5). So they go to disk at most once per `OFFSETS_SAVE_INTERVAL_MS`
+ * of the group's clock: a commit writes them when the last write is that old; a member leaving and
+ * the broker closing write what is left. No timer is armed for the rest (a virtual clock moves only
+ * for what the application waits on), so a process killed after a burst comes back with the
+ * offsets of up to one interval before its last commit, as Kafka's auto-commit can.
+ *
  * Rebalances are eager, as with Kafka's classic protocol: when a member joins or leaves, or a
  * subscribed topic appears or goes, every member's partitions are revoked (each one completes once
  * its batch in flight is acked), and only then is the new assignment handed out. A member that
@@ -43,10 +51,15 @@ export interface GroupContext {
   saveOffsets(groupId: string, offsets: ReadonlyMap<string, number>): void;
 }
 
+/** The most often a group's committed offsets are written to disk, on the group's clock. */
+export const OFFSETS_SAVE_INTERVAL_MS = 1_000;
+
 export class MemoryGroupCoordinator {
   private readonly members = new Map<string, GroupMember>();
   private rebalancing = false;
   private requested = false;
+  private savedAt = -Infinity;
+  private unsaved = false;
 
   constructor(
     readonly groupId: string,
@@ -61,12 +74,14 @@ export class MemoryGroupCoordinator {
 
   /** A member starts to leave: the others rebalance without it (it is still waited for). */
   leaving(): void {
+    this.saveUnsaved();
     this.requestRebalance();
   }
 
-  /** A member is gone for good (closed or expelled). */
+  /** A member is gone for good (closed, or the broker closes). */
   remove(member: GroupMember): void {
     this.members.delete(member.memberId);
+    this.saveUnsaved();
   }
 
   /** Topics were created or deleted: rebalance if any member subscribes to one of them. */
@@ -84,16 +99,27 @@ export class MemoryGroupCoordinator {
         changed = true;
       }
     }
-    if (changed) this.context.saveOffsets(this.groupId, this.offsets);
+    if (changed) this.save();
   }
 
   commit(offsets: readonly { topic: string; partition: number; offset: number }[]): void {
     for (const o of offsets) this.offsets.set(tpKey(o), o.offset);
-    this.context.saveOffsets(this.groupId, this.offsets);
+    this.unsaved = true;
+    if (this.context.clock.now() - this.savedAt >= OFFSETS_SAVE_INTERVAL_MS) this.save();
   }
 
   committed(tp: TopicPartition): number | undefined {
     return this.offsets.get(tpKey(tp));
+  }
+
+  private save(): void {
+    this.context.saveOffsets(this.groupId, this.offsets);
+    this.savedAt = this.context.clock.now();
+    this.unsaved = false;
+  }
+
+  private saveUnsaved(): void {
+    if (this.unsaved) this.save();
   }
 
   private requestRebalance(): void {
@@ -123,6 +149,7 @@ export class MemoryGroupCoordinator {
     for (const m of members) {
       if (!m.revoking) continue;
       this.members.delete(m.memberId);
+      this.saveUnsaved();
       m.expel(
         new BrokerError(
           `member ${m.memberId} was removed from group ${this.groupId}: a batch was not acked within ` +

@@ -67,6 +67,44 @@ describe('memory broker: persistence in a dir', () => {
     await after.close();
   });
 
+  it('writes committed offsets at most once a second of its clock, and what is left on close', async () => {
+    const broker = open();
+    await broker.admin.createTopics([{ name: 'likes', partitions: 1, replicationFactor: 1 }]);
+    const consumer = broker.consumer({ groupId: 'counter', topics: ['likes'] });
+    const onDisk = () =>
+      (JSON.parse(readFileSync(join(dir, 'groups', 'counter.json'), 'utf8')) as { offsets: object }).offsets;
+    const commit = (offset: number) => consumer.commit([{ topic: 'likes', partition: 0, offset }]);
+
+    await commit(1);
+    expect(onDisk()).to.deep.equal({ 'likes/0': 1 });
+    clock.advance(999);
+    await commit(2);
+    await commit(3);
+    expect(onDisk()).to.deep.equal({ 'likes/0': 1 });
+    expect(await consumer.committed([{ topic: 'likes', partition: 0 }])).to.deep.equal([
+      { topic: 'likes', partition: 0, offset: 3 },
+    ]);
+    clock.advance(1);
+    await commit(4);
+    expect(onDisk()).to.deep.equal({ 'likes/0': 4 });
+    await commit(5);
+    expect(onDisk()).to.deep.equal({ 'likes/0': 4 });
+    await broker.close();
+    expect(onDisk()).to.deep.equal({ 'likes/0': 5 });
+  });
+
+  it('writes the offsets not yet on disk when a member leaves the group', async () => {
+    const broker = open();
+    await broker.admin.createTopics([{ name: 'likes', partitions: 1, replicationFactor: 1 }]);
+    const consumer = broker.consumer({ groupId: 'counter', topics: ['likes'] });
+    await consumer.commit([{ topic: 'likes', partition: 0, offset: 1 }]);
+    await consumer.commit([{ topic: 'likes', partition: 0, offset: 2 }]);
+    await consumer.close();
+    const saved = JSON.parse(readFileSync(join(dir, 'groups', 'counter.json'), 'utf8')) as { offsets: object };
+    expect(saved.offsets).to.deep.equal({ 'likes/0': 2 });
+    await broker.close();
+  });
+
   it('keeps every confirmed record when the process is killed with SIGKILL mid-stream', async function () {
     this.timeout(90_000);
     const child = spawn(
