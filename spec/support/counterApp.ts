@@ -12,14 +12,19 @@ const added = z.object({ ...envelopeFields, type: z.literal('counter.added'), n:
 const poison = z.object({ ...envelopeFields, type: z.literal('counter.poison') });
 type CounterEvent = z.infer<typeof added> | z.infer<typeof poison>;
 
-export const counterTopics = {
-  input: declareTopic('tracking', 'spec', 'counter_input', {
-    partitions: 4, key: 'counter', retentionMs: DAY, schema: zodEventSchema(z.discriminatedUnion('type', [added, poison])),
-  }),
-  totals: declareTopic('streaming', 'spec', 'counter_totals', {
-    partitions: 4, key: 'counter', retentionMs: DAY, schema: zodEventSchema(z.object({ ...envelopeFields, type: z.literal('counter.total'), total: z.number() })),
-  }),
-};
+/** The counter's topics under a dataset (`spec` by default; the Kafka specs use a unique one). */
+export function counterTopicsOf(dataset: string) {
+  return {
+    input: declareTopic('tracking', dataset, 'counter_input', {
+      partitions: 4, key: 'counter', retentionMs: DAY, schema: zodEventSchema(z.discriminatedUnion('type', [added, poison])),
+    }),
+    totals: declareTopic('streaming', dataset, 'counter_totals', {
+      partitions: 4, key: 'counter', retentionMs: DAY, schema: zodEventSchema(z.object({ ...envelopeFields, type: z.literal('counter.total'), total: z.number() })),
+    }),
+  };
+}
+
+export const counterTopics = counterTopicsOf('spec');
 
 export const counterMachine = setup({
   types: { context: {} as { total: number }, events: {} as CounterEvent, input: {} as { key: string } },
@@ -38,10 +43,11 @@ export const counterMachine = setup({
   },
 });
 
-export function counterApp(maxLiveActors?: number): AppDefinition {
+export function counterApp(maxLiveActors?: number, dataset = 'spec'): AppDefinition {
+  const topics = dataset === 'spec' ? counterTopics : counterTopicsOf(dataset);
   return {
-    name: 'spec',
-    topics: Object.values(counterTopics),
-    entities: [{ name: 'counter', machine: counterMachine, inputs: [{ topic: counterTopics.input }], outputs: { 'counter.total': counterTopics.totals }, maxLiveActors }],
+    name: dataset,
+    topics: Object.values(topics),
+    entities: [{ name: 'counter', machine: counterMachine, inputs: [{ topic: topics.input }], outputs: { 'counter.total': topics.totals }, maxLiveActors }],
   };
 }
