@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { MemoryBroker } from '../../adapters/memory/index.js';
 import { type BenchResult, memoryMiB, now, profiled, result, round, sleep } from './measure.js';
 import { PacedLog } from './pacedLog.js';
-import { restartAfterKill } from './recoveryBench.js';
+import { restartAfterKill, restoreFromChangelogTopic } from './recoveryBench.js';
 import { RuntimeHarness } from './runtimeHarness.js';
 import { type PostLikedEvent, postId, recordBatches } from './workload.js';
 
@@ -85,7 +85,9 @@ export async function memoryBench(quick: boolean): Promise<BenchResult> {
   );
   out.notes.push(`paced log: at most 20 000 records ahead of the host, consumed chunks dropped; ${round(paced.produceMs / 1000)} s of the run was producing.`);
 
-  await restartAfterKill({ broker: paced.broker, tag, dir: harness.dir, keys, maxLiveActors: MAX_LIVE, replayMs: elapsed }, out);
+  const recovery = { broker: paced.broker, tag, dir: harness.dir, keys, maxLiveActors: MAX_LIVE, replayMs: elapsed };
+  await restartAfterKill(recovery, out);
+  await restoreFromChangelogTopic(recovery, out);
   await harness.close();
   await paced.broker.close();
   harness.remove();

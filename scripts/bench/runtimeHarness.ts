@@ -23,6 +23,8 @@ export interface HarnessOptions {
   readonly retentionMs?: number;
   /** Reuse a state directory (a restart); default: a fresh one. */
   readonly dir?: string;
+  /** Back the post actors with their changelog topic (RuntimeOptions.changelogs). */
+  readonly changelogs?: boolean;
 }
 
 export class RuntimeHarness {
@@ -54,6 +56,7 @@ export class RuntimeHarness {
       maxLiveActors: this.options.maxLiveActors,
       metrics: this.metrics,
       maxBatchSize: Number(process.env.BENCH_BATCH ?? 500),
+      changelogs: this.options.changelogs,
       onFatal: (e) => {
         console.error(`bench runtime failed: ${e.stack ?? e.message}`);
         process.exit(2);
