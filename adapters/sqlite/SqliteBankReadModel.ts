@@ -10,6 +10,7 @@
  * After each committed batch, the alerts past the last `seq` published are read back and handed to
  * the AlertFeed's subscribers — so a stream only ever sees committed alerts, each once.
  */
+import type { Statement } from 'better-sqlite3';
 import type { AlertRaised, SettingsEvent } from '../../actors/bank/events.js';
 import { type BankTopics, bankTopics } from '../../config/bank.js';
 import { AlertFeed } from '../../src/apps/bank/AlertFeed.js';
@@ -34,16 +35,33 @@ interface AlertRow {
   merchant: string | null; threshold_cents: number; threshold_set_at: string; at: string; cause: string;
 }
 
+interface ThresholdRow {
+  user_id: string; amount_cents: number | null; currency: string | null; set_at: string;
+}
+
 export class SqliteBankReadModel implements BankReadModel {
   readonly projection: Projection;
   private readonly feed = new AlertFeed();
   private published: number;
+  // Prepared once: per request, and per commit for the two that publish().
+  private readonly selectAlerts: Statement<[string, number], AlertRow>;
+  private readonly selectAlertsAfter: Statement<[string, string, number], AlertRow>;
+  private readonly selectThreshold: Statement<[string], ThresholdRow>;
+  private readonly selectLastSeq: Statement<[], { seq: number | null }>;
+  private readonly selectSince: Statement<[number], AlertRow>;
 
   /** `read` is a second connection to the same file for queries (defaults to `write`). */
-  constructor(write: SqliteDatabase, private readonly read: SqliteDatabase = write, topics: BankTopics = bankTopics) {
+  constructor(write: SqliteDatabase, read: SqliteDatabase = write, topics: BankTopics = bankTopics) {
     write.exec(SCHEMA);
+    this.selectAlerts = read.prepare('SELECT * FROM bank_alerts WHERE user_id = ? ORDER BY at DESC, seq DESC LIMIT ?');
+    this.selectAlertsAfter = read.prepare(
+      `SELECT * FROM bank_alerts WHERE user_id = ? AND seq > coalesce((SELECT seq FROM bank_alerts WHERE alert_id = ?), 0)
+       ORDER BY seq LIMIT ?`);
+    this.selectThreshold = read.prepare('SELECT * FROM bank_thresholds WHERE user_id = ?');
+    this.selectLastSeq = read.prepare('SELECT max(seq) AS seq FROM bank_alerts');
+    this.selectSince = read.prepare('SELECT * FROM bank_alerts WHERE seq > ? ORDER BY seq');
     // Streams opened from now on get what is projected from now on.
-    this.published = this.read.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM bank_alerts').get()?.seq ?? 0;
+    this.published = this.selectLastSeq.get()?.seq ?? 0;
     this.projection = {
       name: `${topics.userAlerts.name.split('.')[1]}.read_model`,
       inputs: new Map<string, EventSchema<EventEnvelope>>([
@@ -56,26 +74,15 @@ export class SqliteBankReadModel implements BankReadModel {
   }
 
   alerts(userId: string, limit: number): AlertView[] {
-    return this.read
-      .prepare<[string, number], AlertRow>('SELECT * FROM bank_alerts WHERE user_id = ? ORDER BY at DESC, seq DESC LIMIT ?')
-      .all(userId, limit)
-      .map(view);
+    return this.selectAlerts.all(userId, limit).map(view);
   }
 
   alertsAfter(userId: string, alertId: string, limit: number): AlertView[] {
-    return this.read
-      .prepare<[string, string, number], AlertRow>(
-        `SELECT * FROM bank_alerts WHERE user_id = ? AND seq > coalesce((SELECT seq FROM bank_alerts WHERE alert_id = ?), 0)
-         ORDER BY seq LIMIT ?`)
-      .all(userId, alertId, limit)
-      .map(view);
+    return this.selectAlertsAfter.all(userId, alertId, limit).map(view);
   }
 
   threshold(userId: string): ThresholdView | undefined {
-    const row = this.read
-      .prepare<[string], { user_id: string; amount_cents: number | null; currency: string | null; set_at: string }>(
-        'SELECT * FROM bank_thresholds WHERE user_id = ?')
-      .get(userId);
+    const row = this.selectThreshold.get(userId);
     return row && { userId: row.user_id, amountCents: row.amount_cents, currency: row.currency, setAt: row.set_at };
   }
 
@@ -110,10 +117,10 @@ export class SqliteBankReadModel implements BankReadModel {
 
   private publish(): void {
     if (this.feed.subscribers === 0) {
-      this.published = this.read.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM bank_alerts').get()?.seq ?? 0;
+      this.published = this.selectLastSeq.get()?.seq ?? 0;
       return;
     }
-    const rows = this.read.prepare<[number], AlertRow>('SELECT * FROM bank_alerts WHERE seq > ? ORDER BY seq').all(this.published);
+    const rows = this.selectSince.all(this.published);
     for (const row of rows) {
       this.published = row.seq;
       this.feed.publish(view(row));

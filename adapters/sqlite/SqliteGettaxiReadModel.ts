@@ -9,6 +9,7 @@
  * Written by the projection inside the commit transaction; read through a separate connection (WAL
  * lets readers run beside the writer), so queries never touch the write path.
  */
+import type { Statement } from 'better-sqlite3';
 import type { RideRequested, RideStatus, RideStatusChanged, SurgeChanged } from '../../actors/gettaxi/events.js';
 import { type GettaxiTopics, datasetOf, gettaxiTopics } from '../../config/gettaxi.js';
 import type { GettaxiReadModel, RideView, SurgeView } from '../../src/apps/gettaxi/GettaxiReadModel.js';
@@ -35,10 +36,15 @@ interface RideRow {
 
 export class SqliteGettaxiReadModel implements GettaxiReadModel {
   readonly projection: Projection;
+  // Prepared once, not per request.
+  private readonly selectRide: Statement<[string], RideRow>;
+  private readonly selectSurge: Statement<[string], SurgeView>;
 
   /** `read` is a second connection to the same file for queries (defaults to `write`). */
-  constructor(write: SqliteDatabase, private readonly read: SqliteDatabase = write, topics: GettaxiTopics = gettaxiTopics) {
+  constructor(write: SqliteDatabase, read: SqliteDatabase = write, topics: GettaxiTopics = gettaxiTopics) {
     write.exec(SCHEMA);
+    this.selectRide = read.prepare('SELECT * FROM gettaxi_rides WHERE ride_id = ?');
+    this.selectSurge = read.prepare('SELECT region, surge, supply, demand, at FROM gettaxi_surge WHERE region = ?');
     this.projection = {
       name: `${datasetOf(topics)}.read_model`,
       inputs: new Map<string, EventSchema<EventEnvelope>>([
@@ -51,7 +57,7 @@ export class SqliteGettaxiReadModel implements GettaxiReadModel {
   }
 
   ride(rideId: string): RideView | undefined {
-    const row = this.read.prepare<[string], RideRow>('SELECT * FROM gettaxi_rides WHERE ride_id = ?').get(rideId);
+    const row = this.selectRide.get(rideId);
     if (!row) return undefined;
     return {
       rideId: row.ride_id, userId: row.user_id, status: row.status, taxiId: row.taxi_id, surge: row.surge, cost: row.cost,
@@ -61,9 +67,7 @@ export class SqliteGettaxiReadModel implements GettaxiReadModel {
   }
 
   surge(region: string): SurgeView | undefined {
-    return this.read
-      .prepare<[string], SurgeView>('SELECT region, surge, supply, demand, at FROM gettaxi_surge WHERE region = ?')
-      .get(region);
+    return this.selectSurge.get(region);
   }
 
   private apply(event: RideRequested | RideStatusChanged | SurgeChanged, tx: StoreTransaction): void {

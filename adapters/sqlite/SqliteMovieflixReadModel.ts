@@ -13,6 +13,7 @@
  * lets readers run beside the writer). The popularity job reads `analytics_records`, the table of
  * adapters/sinks/SqliteAnalyticsSink.ts, through the JSON of each record's value.
  */
+import type { Statement } from 'better-sqlite3';
 import type { PositionRecorded, ProfileChanged, RecommendationsChanged, ShowStatus } from '../../actors/movieflix/events.js';
 import type { PopularityScores } from '../../actors/movieflix/recommend.js';
 import { type MovieflixTopics, datasetOf, movieflixTopics } from '../../config/movieflix.js';
@@ -50,6 +51,11 @@ interface ProfileRow {
 
 export class SqliteMovieflixReadModel implements MovieflixReadModel, PositionAnalytics {
   readonly projection: Projection;
+  // The request paths' statements, prepared once (the batch job's are prepared when it runs).
+  private readonly selectResume: Statement<[string, string], { episode_id: string; position_sec: number; at: string }>;
+  private readonly selectProfile: Statement<[string], ProfileRow>;
+  private readonly selectRecommendations: Statement<[string], { items: string; at: string }>;
+  private readonly selectPopularity: Statement<[], { show_id: string; viewers: number; finishes: number; score: number }>;
 
   /** `read` is a second connection to the same file for queries (defaults to `write`). */
   constructor(
@@ -58,6 +64,13 @@ export class SqliteMovieflixReadModel implements MovieflixReadModel, PositionAna
     topics: MovieflixTopics = movieflixTopics,
   ) {
     write.exec(SCHEMA);
+    this.selectResume = read.prepare('SELECT episode_id, position_sec, at FROM movieflix_resume WHERE user_id = ? AND show_id = ?');
+    this.selectProfile = read.prepare(
+      `SELECT p.*, r.episode_id, r.position_sec, r.at FROM movieflix_profile p
+       LEFT JOIN movieflix_resume r ON r.user_id = p.user_id AND r.show_id = p.show_id
+       WHERE p.user_id = ? ORDER BY p.last_active_ms DESC, p.show_id`);
+    this.selectRecommendations = read.prepare('SELECT items, at FROM movieflix_recommendations WHERE user_id = ?');
+    this.selectPopularity = read.prepare('SELECT show_id, viewers, finishes, score FROM movieflix_popularity ORDER BY show_id');
     const t = topics;
     this.projection = {
       name: `${datasetOf(t)}.read_model`,
@@ -71,19 +84,12 @@ export class SqliteMovieflixReadModel implements MovieflixReadModel, PositionAna
   }
 
   resume(userId: string, showId: string): ResumePoint | undefined {
-    const row = this.read
-      .prepare<[string, string], { episode_id: string; position_sec: number; at: string }>(
-        'SELECT episode_id, position_sec, at FROM movieflix_resume WHERE user_id = ? AND show_id = ?')
-      .get(userId, showId);
+    const row = this.selectResume.get(userId, showId);
     return row && { showId, episodeId: row.episode_id, positionSec: row.position_sec, at: row.at };
   }
 
   profile(userId: string): ProfileShow[] {
-    return this.read
-      .prepare<[string], ProfileRow>(
-        `SELECT p.*, r.episode_id, r.position_sec, r.at FROM movieflix_profile p
-         LEFT JOIN movieflix_resume r ON r.user_id = p.user_id AND r.show_id = p.show_id
-         WHERE p.user_id = ? ORDER BY p.last_active_ms DESC, p.show_id`)
+    return this.selectProfile
       .all(userId)
       .map((r) => ({
         showId: r.show_id,
@@ -99,17 +105,12 @@ export class SqliteMovieflixReadModel implements MovieflixReadModel, PositionAna
   }
 
   recommendations(userId: string): RecommendationsView | undefined {
-    const row = this.read
-      .prepare<[string], { items: string; at: string }>('SELECT items, at FROM movieflix_recommendations WHERE user_id = ?')
-      .get(userId);
+    const row = this.selectRecommendations.get(userId);
     return row && { items: JSON.parse(row.items), at: row.at };
   }
 
   popularity(): PopularityScores {
-    const rows = this.read
-      .prepare<[], { show_id: string; viewers: number; finishes: number; score: number }>(
-        'SELECT show_id, viewers, finishes, score FROM movieflix_popularity ORDER BY show_id')
-      .all();
+    const rows = this.selectPopularity.all();
     return Object.fromEntries(rows.map((r) => [r.show_id, { viewers: r.viewers, finishes: r.finishes, score: r.score }]));
   }
 

@@ -7,6 +7,7 @@
  * the same row, so at-least-once delivery leaves it exact. Written by the projection inside the
  * commit transaction; read through a separate connection.
  */
+import type { Statement } from 'better-sqlite3';
 import type { MetricAggregated } from '../../actors/ops/events.js';
 import { type OpsTopics, opsTopics } from '../../config/ops.js';
 import type { MetricMinute, OpsReadModel, ServiceMinute } from '../../src/apps/ops/OpsReadModel.js';
@@ -33,10 +34,16 @@ interface Row {
 
 export class SqliteOpsReadModel implements OpsReadModel {
   readonly projection: Projection;
+  // Prepared once, not per request.
+  private readonly selectLatestMinute: Statement<[string], { minute: string | null }>;
+  private readonly selectMinute: Statement<[string, string], Row>;
 
   /** `read` is a second connection to the same file for queries (defaults to `write`). */
-  constructor(write: SqliteDatabase, private readonly read: SqliteDatabase = write, topics: OpsTopics = opsTopics) {
+  constructor(write: SqliteDatabase, read: SqliteDatabase = write, topics: OpsTopics = opsTopics) {
     write.exec(SCHEMA);
+    this.selectLatestMinute = read.prepare('SELECT max(minute) AS minute FROM ops_metrics_per_minute WHERE service = ?');
+    this.selectMinute = read.prepare(
+      'SELECT name, count, min, max, sum, p50, p99, exact FROM ops_metrics_per_minute WHERE service = ? AND minute = ? ORDER BY name');
     const dataset = topics.metricsPerMinute.name.split('.')[1];
     this.projection = {
       name: `${dataset}.read_model`,
@@ -51,13 +58,10 @@ export class SqliteOpsReadModel implements OpsReadModel {
 
   serviceMinute(service: string, minute?: number): ServiceMinute | undefined {
     const at = minute === undefined
-      ? this.read.prepare<[string], { minute: string | null }>('SELECT max(minute) AS minute FROM ops_metrics_per_minute WHERE service = ?')
-        .get(service)?.minute ?? undefined
+      ? this.selectLatestMinute.get(service)?.minute ?? undefined
       : new Date(minute).toISOString();
     if (at === undefined) return undefined;
-    const rows = this.read
-      .prepare<[string, string], Row>('SELECT name, count, min, max, sum, p50, p99, exact FROM ops_metrics_per_minute WHERE service = ? AND minute = ? ORDER BY name')
-      .all(service, at);
+    const rows = this.selectMinute.all(service, at);
     if (rows.length === 0) return undefined;
     const metrics: MetricMinute[] = rows.map((r) => ({ ...r, exact: r.exact === 1 }));
     return { service, minute: at, metrics };
