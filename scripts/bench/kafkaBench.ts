@@ -3,12 +3,16 @@
  * local broker, each reader catching up on the same filled topic:
  *   - raw node-rdkafka, consume and discard (the floor: what librdkafka hands to JavaScript);
  *   - Kafka Streams, `groupByKey().count()`, at-least-once (the JVM peer, scripts/bench/java);
- *   - kastor: post actors, SQLite commit per batch, outbox produced back to Kafka.
+ *   - kastor: post actors, SQLite commit per batch, outbox produced back to Kafka — with its
+ *     changelogs on, as `kastor run --transport kafka` runs (each changed actor's state is
+ *     produced to its changelog topic too), and off.
  * Each is timed from its start (group join included) to the last record; the posts were created
  * through kastor beforehand, so kastor rehydrates its post actors from SQLite as likes arrive.
  * Topics are `*.bench_kafka<pid>.*` and are deleted at the end (consumer groups stay behind).
  */
+import { copyFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { KafkaBroker } from '../../adapters/kafka/index.js';
 import { type BenchResult, now, profiled, result, round } from './measure.js';
 import { rawConsume } from './rawConsumer.js';
@@ -62,6 +66,7 @@ export async function kafkaBench(quick: boolean): Promise<BenchResult> {
   const tag = `kafka${process.pid}`;
   const broker = new KafkaBroker({ brokers: KAFKA_BROKERS, clientId: 'kastor-bench', logger: quietLogger });
   const harness = new RuntimeHarness({ broker, tag, maxLiveActors: sizes.posts });
+  const second = new RuntimeHarness({ broker, tag, maxLiveActors: sizes.posts, changelogs: true });
   const stopWatchdog = brokerWatchdog();
   try {
     await harness.start();
@@ -81,25 +86,20 @@ export async function kafkaBench(quick: boolean): Promise<BenchResult> {
     console.error('[bench] kafka: Kafka Streams peer');
     const streams = await streamsCount(KAFKA_BROKERS, likesTopic.name, sizes.likes, `kastor-bench-streams-${tag}`);
 
-    console.error('[bench] kafka: kastor');
-    const t0 = now();
-    await harness.start();
-    let firstMs = NaN;
-    void (async () => {
-      while (Number.isNaN(firstMs) && now() - t0 < 600_000) {
-        if (harness.consumed(likesTopic.name) > 0) firstMs = now() - t0;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    })();
-    await profiled('kafka-kastor', () => harness.caughtUp(likesTopic.name, sizes.likes, 1_800_000));
-    const kastorMs = now() - t0;
-    const meanBatch = harness.meanBatch();
-    await harness.stop();
+    // The second kastor run starts from the same state: the posts created, no like read.
+    copyFileSync(join(harness.dir, 'state.db'), join(second.dir, 'state.db'));
+
+    console.error('[bench] kafka: kastor, changelogs on (as kastor run --transport kafka)');
+    const withChangelog = await timeKastor(second, likesTopic.name, sizes.likes, 'kafka-kastor');
+    console.error('[bench] kafka: kastor, changelogs off');
+    const without = await timeKastor(harness, likesTopic.name, sizes.likes, 'kafka-kastor-nochangelog');
+    const { ms: kastorMs, firstMs, meanBatch } = withChangelog;
 
     const rate = (ms: number) => Math.round(sizes.likes / (ms / 1000));
     const kastorRate = rate(kastorMs);
     out.figures.push(
-      { label: `kastor, ${sizes.likes} likes on ${sizes.posts} posts (Kafka → actor → SQLite commit → outbox produced to Kafka)`, value: kastorRate, unit: 'events/s' },
+      { label: `kastor, ${sizes.likes} likes on ${sizes.posts} posts (Kafka → actor → SQLite commit → outbox and changelog produced to Kafka)`, value: kastorRate, unit: 'events/s' },
+      { label: 'kastor with changelogs off (state in SQLite only)', value: rate(without.ms), unit: 'events/s' },
       { label: 'raw node-rdkafka consume-and-discard, same topic', value: rate(raw.elapsedMs), unit: 'events/s' },
       { label: 'Kafka Streams groupByKey().count(), at-least-once, same topic', value: rate(streams.elapsedMs), unit: 'events/s' },
       { label: 'first record after start: kastor / raw / Streams', value: Math.round(firstMs), unit: `ms / ${Math.round(raw.firstRecordMs)} / ${Math.round(streams.firstRecordMs)}` },
@@ -121,6 +121,25 @@ export async function kafkaBench(quick: boolean): Promise<BenchResult> {
     await broker.admin.deleteTopics(mine).catch((e) => console.error(`[bench] could not delete topics ${mine.join(', ')}: ${e}`));
     await broker.close();
     harness.remove();
+    second.remove();
   }
   return out;
+}
+
+/** Starts a harness on its state and times it through `records` of `topic`, from start (group join included). */
+async function timeKastor(harness: RuntimeHarness, topic: string, records: number, profile: string): Promise<{ ms: number; firstMs: number; meanBatch: number }> {
+  const t0 = now();
+  await harness.start();
+  let firstMs = NaN;
+  void (async () => {
+    while (Number.isNaN(firstMs) && now() - t0 < 600_000) {
+      if (harness.consumed(topic) > 0) firstMs = now() - t0;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  await profiled(profile, () => harness.caughtUp(topic, records, 1_800_000));
+  const ms = now() - t0;
+  const meanBatch = harness.meanBatch();
+  await harness.stop();
+  return { ms, firstMs, meanBatch };
 }
