@@ -103,23 +103,50 @@ function match(pattern: readonly string[], path: readonly string[]): Record<stri
   return params;
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+/**
+ * Reads the body with plain 'data'/'end' listeners: an async iterator over the request cost about
+ * 1 % of a loaded server (benchmark 5). Past the limit the request is destroyed, as leaving the
+ * iterator early did.
+ */
+function readJson(req: IncomingMessage): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new HttpError(413, `body of ${declared} bytes is over the ${MAX_BODY_BYTES}-byte limit`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `body is over the ${MAX_BODY_BYTES}-byte limit`);
-    chunks.push(chunk as Buffer);
+  if (declared > MAX_BODY_BYTES) {
+    return Promise.reject(new HttpError(413, `body of ${declared} bytes is over the ${MAX_BODY_BYTES}-byte limit`));
   }
-  if (size === 0) return undefined;
-  const text = Buffer.concat(chunks).toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw badRequest(`body is not JSON: ${(e as Error).message}`);
-  }
+  if (req.readableEnded) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      done();
+      req.destroy();
+      reject(new HttpError(413, `body is over the ${MAX_BODY_BYTES}-byte limit`));
+    };
+    const onEnd = (): void => {
+      done();
+      if (size === 0) return resolve(undefined);
+      const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
+      try {
+        resolve(JSON.parse(text));
+      } catch (e) {
+        reject(badRequest(`body is not JSON: ${(e as Error).message}`));
+      }
+    };
+    const onError = (e: Error): void => {
+      done();
+      reject(e);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
 }
 
 function send(res: ServerResponse, reply: Reply): void {
