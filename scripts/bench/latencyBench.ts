@@ -24,7 +24,7 @@ import { KafkaBroker } from '../../adapters/kafka/index.js';
 import { seededRandom } from '../../src/ids/IdSource.js';
 import { HttpClient, type LoadReport, openLoop } from './httpLoad.js';
 import { KAFKA_BROKERS, brokerWatchdog } from './kafkaBench.js';
-import { type BenchResult, now, percentile, result, round, sleep, waitUntil } from './measure.js';
+import { type BenchResult, now, percentile, profiled, result, round, sleep, waitUntil } from './measure.js';
 import { zipf } from './workload.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -38,6 +38,8 @@ interface Trial {
   readonly probeMs: number[];
   readonly lost: number;
   readonly steady: boolean;
+  /** The server's CPU time (all threads) per request answered during the trial: what caps the rate. */
+  readonly serverCpuMs: number;
 }
 
 export async function latencyBench(quick: boolean): Promise<BenchResult> {
@@ -46,13 +48,17 @@ export async function latencyBench(quick: boolean): Promise<BenchResult> {
   const ladder = process.env.BENCH_LADDER ? process.env.BENCH_LADDER.split(',').map(Number) : quick ? [100] : [10_000, 5_000, 2_000, 1_000, 500, 300, 200, 100, 50, 20];
   const seconds = quick ? 4 : 8;
   const targets = { memory: 20, 'memory-volatile': 20, kafka: 100 };
-  const transports = quick ? (['memory', 'kafka'] as const) : (['memory', 'memory-volatile', 'kafka'] as const);
+  // BENCH_TRANSPORTS=memory runs one transport (e.g. for interleaved A/B runs of a change).
+  const all = quick ? (['memory', 'kafka'] as const) : (['memory', 'memory-volatile', 'kafka'] as const);
+  const picked = process.env.BENCH_TRANSPORTS?.split(',');
+  const transports = picked ? all.filter((t) => picked.includes(t)) : all;
   for (const transport of transports) {
     let trials: Trial[];
     const abort = new AbortController();
     const stopWatchdog = transport === 'kafka' ? brokerWatchdog(() => abort.abort()) : () => undefined;
     try {
-      trials = await runServer(transport, ladder, seconds, quick, abort.signal);
+      // With --profile: the load generator's own cost (it shares the cores with the server).
+      trials = await profiled(`latency-load-${transport}`, () => runServer(transport, ladder, seconds, quick, abort.signal));
     } catch (e) {
       out.notes.push(`${transport}: the run failed: ${(e as Error).message}`);
       out.ratios.push({ label: `${transport}: p99 HTTP → read model (ms, target ≤ ${targets[transport]}) — run failed`, value: NaN, max: targets[transport] });
@@ -66,7 +72,7 @@ export async function latencyBench(quick: boolean): Promise<BenchResult> {
         out.figures.push({
           label: `${transport}: offered ${t.rate}/s → answered`,
           value: Math.round(t.load.achieved),
-          unit: `/s, ${t.load.failed} failed, probes p50 ${round(percentile(t.probeMs, 50), 1)} / p99 ${round(percentile(t.probeMs, 99), 1)} ms, ${t.lost} lost${t.steady ? ' (steady)' : ''}`,
+          unit: `/s, ${t.load.failed} failed, probes p50 ${round(percentile(t.probeMs, 50), 1)} / p99 ${round(percentile(t.probeMs, 99), 1)} ms, ${t.lost} lost, server CPU ${round(t.serverCpuMs, 2)} ms a request${t.steady ? ' (steady)' : ''}`,
         });
       }
       out.figures.push(
@@ -126,13 +132,16 @@ async function runServer(transport: 'memory' | 'memory-volatile' | 'kafka', ladd
       const probeRate = probesPerSecond(rate);
       await ensureProbes(Math.round(probeRate * seconds) + 1);
       console.error(`[bench] latency ${transport}: ${rate}/s for ${seconds} s`);
+      const cpuBefore = cpuMsOf(server.pid!);
       const probing = probe(db, probeClient, probes, probeCursor, probeRate, seconds);
       const load = await openLoop(client, rate, seconds, like);
       const { latencies, sent, lost } = await probing;
+      // Until the last probe is seen, so that the work queued behind the requests is counted too.
+      const serverCpuMs = (cpuMsOf(server.pid!) - cpuBefore) / (load.completed + sent);
       probeCursor += sent;
       const steady = load.failed === 0 && load.achieved >= 0.95 * rate && lost === 0 &&
         percentile(latencies, 99) < STEADY_P99_MS && percentile(load.responseMs, 99) < STEADY_P99_MS;
-      trials.push({ rate, load, probeMs: latencies, lost, steady });
+      trials.push({ rate, load, probeMs: latencies, lost, steady, serverCpuMs });
       if (steady || quick) break;
       // Let the backlog of an unsustained rate drain, then go on below what was answered.
       await ensureProbes(1);
@@ -227,6 +236,17 @@ async function deletePrefixed(prefix: string): Promise<void> {
     await broker.close();
   }
 }
+
+/** User + system CPU time of a process and all its threads so far, from /proc (Linux). */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), from field 3: utime is 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** USER_HZ: 100 on every Linux that Node supports. */
+const CLOCK_TICKS = 100;
 
 function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {

@@ -20,6 +20,7 @@ import { Router } from '../../src/http/Router.js';
 import { nanoidSource } from '../../src/ids/IdSource.js';
 import { silentLogger } from '../../src/log/Logger.js';
 import { Metrics } from '../../src/metrics/Metrics.js';
+import { profiled } from './measure.js';
 import { PrefixedBroker } from './PrefixedBroker.js';
 
 async function main(): Promise<void> {
@@ -52,22 +53,20 @@ async function main(): Promise<void> {
   hosted.routes(router);
   const server = createServer(router.listener);
   await new Promise<void>((resolve) => server.listen(Number(port), '127.0.0.1', resolve));
-  process.once('SIGTERM', () => {
-    void (async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await runtime.stop();
-      await producer.close();
-      if (transport === 'kafka') {
-        const mine = await broker.ownTopics();
-        await inner.admin.deleteTopics(mine).catch((e) => console.error(`could not delete ${mine.join(', ')}: ${e}`));
-      }
-      await broker.close();
-      readDb.close();
-      store.close();
-      process.exit(0);
-    })();
-  });
+  // With --profile (BENCH_PROFILE), a CPU profile of the server from ready to SIGTERM.
+  await profiled(`latency-server-${transport}`, () => new Promise((resolve) => process.once('SIGTERM', resolve)));
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await runtime.stop();
+  await producer.close();
+  if (transport === 'kafka') {
+    const mine = await broker.ownTopics();
+    await inner.admin.deleteTopics(mine).catch((e) => console.error(`could not delete ${mine.join(', ')}: ${e}`));
+  }
+  await broker.close();
+  readDb.close();
+  store.close();
+  process.exit(0);
 }
 
 main().catch((e: unknown) => {
