@@ -19,6 +19,12 @@ export const BENCH_NAMES = Object.keys(BENCHES);
 
 async function main(): Promise<void> {
   const [name, ...flags] = process.argv.slice(2);
+  if (name === 'memory-default-heap') {
+    // memoryBench's third process: the same keys under V8's default heap limit.
+    const { memoryPass } = await import('./memoryBench.js');
+    process.stdout.write(`DEFAULT_HEAP ${JSON.stringify(await memoryPass(Number(flags[0])))}\n`);
+    return;
+  }
   if (name === 'memory-live') {
     // memoryBench's second process: the cost of live actors.
     const { memoryLive } = await import('./memoryBench.js');

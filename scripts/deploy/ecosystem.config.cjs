@@ -11,6 +11,8 @@ module.exports = {
       instances: 1,
       autorestart: true,
       kill_timeout: 20000,
+      // Heap sized to what is live (~100 MiB + 7 KiB per live actor; see kastor.service).
+      node_args: '--max-old-space-size=1024',
       env: { NODE_ENV: 'production', UV_THREADPOOL_SIZE: '16' },
     },
   ],
