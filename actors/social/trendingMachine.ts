@@ -16,10 +16,14 @@ interface Candidate {
   readonly likes: number;
   readonly comments: number;
   readonly activity: Activity;
+  /** Engagement in the hour ending at `now` (a candidate's score changes only with it or its activity). */
+  readonly score: number;
 }
 
 export interface TrendingContext {
   readonly candidates: Readonly<Record<string, Candidate>>;
+  /** The candidates' ids, best first (score, then id). */
+  readonly order: readonly string[];
   /** Latest event time seen, epoch minutes: the end of the window. */
   readonly now: number;
   readonly top: ReadonlyArray<{ postId: string; score: number; likes: number; comments: number }>;
@@ -36,7 +40,7 @@ export const trendingMachine = setup({
   },
 }).createMachine({
   id: 'trending',
-  context: { candidates: {}, now: 0, top: [] },
+  context: { candidates: {}, order: [], now: 0, top: [] },
   on: {
     'post.counts_changed': {
       actions: enqueueActions(({ context, event, enqueue }) => {
@@ -56,21 +60,65 @@ export const trendingMachine = setup({
   },
 });
 
+/**
+ * The pool after one post's change. Within a minute only that post's score moves: it is re-scored
+ * and put back in place. When the window's end moves, every candidate is re-scored (once a minute
+ * of event time, not once an event).
+ */
 function rank(context: TrendingContext, event: PostCountsChanged): TrendingContext {
   const now = Math.max(context.now, minuteOf(event.at));
   const candidates: Record<string, Candidate> = { ...context.candidates };
-  if (event.deleted) delete candidates[event.postId];
-  else candidates[event.postId] = { postId: event.postId, likes: event.likes, comments: event.comments, activity: event.activity };
-  const ranked = Object.values(candidates)
-    .map((c) => ({ c, score: scoreAt(c.activity, now) }))
-    .filter((r) => r.score > 0)
-    .sort((a, b) => b.score - a.score || (a.c.postId < b.c.postId ? -1 : 1))
-    .slice(0, POOL);
+  delete candidates[event.postId];
+  let order: string[];
+  if (now !== context.now || context.order === undefined) {
+    for (const id of Object.keys(candidates)) {
+      const c = candidates[id];
+      const score = scoreAt(c.activity, now);
+      if (score > 0) candidates[id] = score === c.score ? c : { ...c, score };
+      else delete candidates[id];
+    }
+    const c = event.deleted ? undefined : candidate(event, now);
+    if (c && c.score > 0) candidates[c.postId] = c;
+    order = Object.values(candidates).sort(better).map((x) => x.postId);
+  } else {
+    order = context.order.filter((id) => id !== event.postId);
+    const c = event.deleted ? undefined : candidate(event, now);
+    if (c && c.score > 0) {
+      candidates[c.postId] = c;
+      order.splice(insertionPoint(order, candidates, c), 0, c.postId);
+    }
+  }
+  for (const id of order.splice(POOL)) delete candidates[id];
   return {
     now,
-    candidates: Object.fromEntries(ranked.map((r) => [r.c.postId, r.c])),
-    top: ranked.slice(0, TOP).map((r) => ({ postId: r.c.postId, score: r.score, likes: r.c.likes, comments: r.c.comments })),
+    candidates,
+    order,
+    top: order.slice(0, TOP).map((id) => {
+      const c = candidates[id];
+      return { postId: id, score: c.score, likes: c.likes, comments: c.comments };
+    }),
   };
+}
+
+function candidate(event: PostCountsChanged, now: number): Candidate {
+  return { postId: event.postId, likes: event.likes, comments: event.comments, activity: event.activity, score: scoreAt(event.activity, now) };
+}
+
+/** Best first: higher score, then the smaller id. */
+function better(a: Candidate, b: Candidate): number {
+  return b.score - a.score || (a.postId < b.postId ? -1 : 1);
+}
+
+/** Where `c` goes in `order` (sorted by `better`): after every candidate better than it. */
+function insertionPoint(order: readonly string[], candidates: Readonly<Record<string, Candidate>>, c: Candidate): number {
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (better(candidates[order[mid]], c) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function sameTop(a: TrendingContext['top'], b: TrendingContext['top']): boolean {

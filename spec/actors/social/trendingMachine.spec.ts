@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { createActor } from 'xstate';
 import { trendingMachine } from '../../../actors/social/trendingMachine.js';
 import type { PostCountsChanged } from '../../../actors/social/events.js';
+import { type Activity, recordActivity, scoreAt } from '../../../actors/social/activity.js';
+import { seededRandom } from '../../../src/ids/IdSource.js';
 
 const minute0 = Math.floor(Date.UTC(2026, 0, 1, 12, 0) / 60_000);
 const at = (m: number) => new Date((minute0 + m) * 60_000).toISOString();
@@ -51,5 +53,36 @@ describe('trending actor', () => {
     actor.send(counts('a', 1, [[1, 3]]));
     actor.send(counts('a', 1, [[1, 3]]));
     expect(emitted).to.have.length(1);
+  });
+
+  it('keeps the same top as ranking every candidate again on every event', () => {
+    // The reference: the whole pool re-scored and sorted on each event, as the first version did.
+    const POOL = 200;
+    let pool = new Map<string, { activity: Activity; likes: number; comments: number }>();
+    let now = 0;
+    const reference = (e: PostCountsChanged) => {
+      now = Math.max(now, Math.floor(Date.parse(e.at) / 60_000));
+      if (e.deleted) pool.delete(e.postId);
+      else pool.set(e.postId, { activity: e.activity, likes: e.likes, comments: e.comments });
+      const ranked = [...pool].map(([postId, c]) => ({ postId, c, score: scoreAt(c.activity, now) }))
+        .filter((r) => r.score > 0).sort((a, b) => b.score - a.score || (a.postId < b.postId ? -1 : 1)).slice(0, POOL);
+      pool = new Map(ranked.map((r) => [r.postId, r.c]));
+      return ranked.slice(0, 20).map((r) => ({ postId: r.postId, score: r.score, likes: r.c.likes, comments: r.c.comments }));
+    };
+    const random = seededRandom(5);
+    const activities = new Map<string, Activity>();
+    const actor = createActor(trendingMachine, { input: { key: 'all' } }).start();
+    let m = 0;
+    for (let i = 0; i < 3_000; i++) {
+      if (random() < 0.02) m += 1 + Math.floor(random() * 5);
+      const postId = `p${Math.floor(random() ** 2 * 400)}`;
+      // Now and then a late event, a minute or two behind.
+      const minute = Math.max(0, m - (random() < 0.1 ? 2 : 0));
+      const activity = recordActivity(activities.get(postId) ?? [], at(minute));
+      activities.set(postId, activity);
+      const e = counts(postId, minute, [], { activity: activity.map(([mm, n]) => [mm, n] as [number, number]), likes: i % 7, deleted: random() < 0.01 });
+      actor.send(e);
+      expect(actor.getSnapshot().context.top, `event ${i}`).to.deep.equal(reference(e));
+    }
   });
 });
