@@ -53,6 +53,12 @@ interface Cell {
   timerStored: boolean;
   /** Used since the eviction sweep last passed it (second chance). */
   used: boolean;
+  /**
+   * The XState snapshot last persisted, and what it persisted to: XState keeps the same snapshot
+   * object when an event changes nothing, and then so does the stored state (bar `seen`).
+   */
+  persistedOf?: unknown;
+  persisted?: { readonly json: string; readonly due: number | null; readonly timers: number };
 }
 
 const NO_HEADERS = Object.freeze({});
@@ -225,7 +231,22 @@ export class ActorHost implements Stage {
   }
 
   private snapshotWrite(cell: Cell): SnapshotWrite {
+    const current = cell.actor.getSnapshot();
     const pending = scheduledEvents(cell.actor);
+    // A delayed event that fired without a transition leaves the snapshot as it was, not the timers.
+    if (current !== cell.persistedOf || !cell.persisted || cell.persisted.timers !== pending.length) {
+      cell.persisted = this.persist(cell, pending);
+      cell.persistedOf = current;
+    }
+    const { json, due } = cell.persisted;
+    // The timer row changes only when the actor gains, moves or loses its timers.
+    const timer = due !== null || cell.timerStored ? { partition: cell.partition, due } : undefined;
+    cell.timerStored = due !== null;
+    return { key: cell.key, snapshot: json, seen: JSON.stringify(cell.seen), timer };
+  }
+
+  /** The actor's persisted snapshot with its pending timers, and the earliest one's due time. */
+  private persist(cell: Cell, pending: readonly ScheduledEvent[]): { json: string; due: number | null; timers: number } {
     const persisted = cell.actor.getPersistedSnapshot() as Record<string, unknown>;
     let due: number | null = null;
     if (pending.length > 0) {
@@ -240,10 +261,7 @@ export class ActorHost implements Stage {
       // getPersistedSnapshot returns a fresh object: the timers ride along with it.
       persisted.kastorTimers = timers;
     }
-    // The timer row changes only when the actor gains, moves or loses its timers.
-    const timer = due !== null || cell.timerStored ? { partition: cell.partition, due } : undefined;
-    cell.timerStored = due !== null;
-    return { key: cell.key, snapshot: JSON.stringify(persisted), seen: JSON.stringify(cell.seen), timer };
+    return { json: JSON.stringify(persisted), due, timers: pending.length };
   }
 
   /** A delayed transition fires: the actor moves, and what it emits commits like a batch. */
