@@ -21,9 +21,8 @@ interface Candidate {
 }
 
 export interface TrendingContext {
-  readonly candidates: Readonly<Record<string, Candidate>>;
-  /** The candidates' ids, best first (score, then id). */
-  readonly order: readonly string[];
+  /** The candidates, best first (score, then id). */
+  readonly pool: readonly Candidate[];
   /** Latest event time seen, epoch minutes: the end of the window. */
   readonly now: number;
   readonly top: ReadonlyArray<{ postId: string; score: number; likes: number; comments: number }>;
@@ -40,7 +39,7 @@ export const trendingMachine = setup({
   },
 }).createMachine({
   id: 'trending',
-  context: { candidates: {}, order: [], now: 0, top: [] },
+  context: { pool: [], now: 0, top: [] },
   on: {
     'post.counts_changed': {
       actions: enqueueActions(({ context, event, enqueue }) => {
@@ -62,41 +61,31 @@ export const trendingMachine = setup({
 
 /**
  * The pool after one post's change. Within a minute only that post's score moves: it is re-scored
- * and put back in place. When the window's end moves, every candidate is re-scored (once a minute
- * of event time, not once an event).
+ * and put back in place by binary search. When the window's end moves, every candidate is
+ * re-scored (once a minute of event time, not once an event).
  */
 function rank(context: TrendingContext, event: PostCountsChanged): TrendingContext {
   const now = Math.max(context.now, minuteOf(event.at));
-  const candidates: Record<string, Candidate> = { ...context.candidates };
-  delete candidates[event.postId];
-  let order: string[];
-  if (now !== context.now || context.order === undefined) {
-    for (const id of Object.keys(candidates)) {
-      const c = candidates[id];
+  const fresh = event.deleted ? undefined : candidate(event, now);
+  let pool: Candidate[];
+  if (now !== context.now || context.pool === undefined) {
+    pool = [];
+    for (const c of context.pool ?? []) {
+      if (c.postId === event.postId) continue;
       const score = scoreAt(c.activity, now);
-      if (score > 0) candidates[id] = score === c.score ? c : { ...c, score };
-      else delete candidates[id];
+      if (score > 0) pool.push(score === c.score ? c : { ...c, score });
     }
-    const c = event.deleted ? undefined : candidate(event, now);
-    if (c && c.score > 0) candidates[c.postId] = c;
-    order = Object.values(candidates).sort(better).map((x) => x.postId);
+    if (fresh && fresh.score > 0) pool.push(fresh);
+    pool.sort(better);
   } else {
-    order = context.order.filter((id) => id !== event.postId);
-    const c = event.deleted ? undefined : candidate(event, now);
-    if (c && c.score > 0) {
-      candidates[c.postId] = c;
-      order.splice(insertionPoint(order, candidates, c), 0, c.postId);
-    }
+    pool = context.pool.filter((c) => c.postId !== event.postId);
+    if (fresh && fresh.score > 0) pool.splice(insertionPoint(pool, fresh), 0, fresh);
   }
-  for (const id of order.splice(POOL)) delete candidates[id];
+  if (pool.length > POOL) pool.length = POOL;
   return {
     now,
-    candidates,
-    order,
-    top: order.slice(0, TOP).map((id) => {
-      const c = candidates[id];
-      return { postId: id, score: c.score, likes: c.likes, comments: c.comments };
-    }),
+    pool,
+    top: pool.slice(0, TOP).map((c) => ({ postId: c.postId, score: c.score, likes: c.likes, comments: c.comments })),
   };
 }
 
@@ -109,13 +98,13 @@ function better(a: Candidate, b: Candidate): number {
   return b.score - a.score || (a.postId < b.postId ? -1 : 1);
 }
 
-/** Where `c` goes in `order` (sorted by `better`): after every candidate better than it. */
-function insertionPoint(order: readonly string[], candidates: Readonly<Record<string, Candidate>>, c: Candidate): number {
+/** Where `c` goes in `pool` (sorted by `better`): after every candidate better than it. */
+function insertionPoint(pool: readonly Candidate[], c: Candidate): number {
   let lo = 0;
-  let hi = order.length;
+  let hi = pool.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (better(candidates[order[mid]], c) < 0) lo = mid + 1;
+    if (better(pool[mid], c) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
