@@ -25,6 +25,12 @@ async function main(): Promise<void> {
     process.stdout.write(`DEFAULT_HEAP ${JSON.stringify(await memoryPass(Number(flags[0])))}\n`);
     return;
   }
+  if (name === 'memory-changelog') {
+    // memoryBench's fourth process: changelogs on, then a restore from the changelog.
+    const { changelogRecovery } = await import('./memoryBench.js');
+    process.stdout.write(`CHANGELOG ${JSON.stringify(await changelogRecovery(Number(flags[0])))}\n`);
+    return;
+  }
   if (name === 'memory-live') {
     // memoryBench's second process: the cost of live actors.
     const { memoryLive } = await import('./memoryBench.js');

@@ -19,11 +19,13 @@ import { getHeapStatistics } from 'node:v8';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemoryBroker } from '../../adapters/memory/index.js';
-import { type BenchResult, memoryMiB, now, profiled, result, round, sleep } from './measure.js';
+import { type BenchResult, memoryMiB, now, profiled, result, round, sleep, waitUntil } from './measure.js';
+import { type LikerSet, likerCount } from '../../actors/social/likerSet.js';
+import { changelogTopic } from '../../src/host/topology.js';
 import { PacedLog } from './pacedLog.js';
-import { restartAfterKill, restoreFromChangelogTopic } from './recoveryBench.js';
+import { restartAfterKill } from './recoveryBench.js';
 import { RuntimeHarness } from './runtimeHarness.js';
-import { type PostLikedEvent, postId, recordBatches } from './workload.js';
+import { PARTITIONS, type PostLikedEvent, postId, recordBatches } from './workload.js';
 
 export const MAX_LIVE = 10_000;
 const START = Date.parse('2025-06-01T12:00:00.000Z');
@@ -55,10 +57,10 @@ export interface PassResult {
 }
 
 /** N distinct keys through one host with passivation; the runtime is killed at the end, its state left. */
-async function runPass(keys: number) {
+async function runPass(keys: number, changelogs = false) {
   const paced = new PacedLog();
   const tag = `mem${process.pid}`;
-  const harness = new RuntimeHarness({ broker: paced.broker, tag, maxLiveActors: MAX_LIVE, retentionMs: 0 });
+  const harness = new RuntimeHarness({ broker: paced.broker, tag, maxLiveActors: MAX_LIVE, retentionMs: 0, changelogs });
   const likes = harness.topics.likes.name;
   const baseline = memoryMiB().rss;
   let sampledPeak = 0;
@@ -129,7 +131,13 @@ export async function memoryBench(quick: boolean): Promise<BenchResult> {
 
   const recovery = { broker: paced.broker, tag, dir: harness.dir, keys, maxLiveActors: MAX_LIVE, replayMs: elapsed };
   await restartAfterKill(recovery, out);
-  await restoreFromChangelogTopic(recovery, out);
+  const cl = inChild<ChangelogRecovery>('memory-changelog', keys, 'CHANGELOG');
+  out.figures.push(
+    { label: `with changelogs on: ${keys} keys through the host, each state also produced to the changelog`, value: Math.round(keys / (cl.passMs / 1000)), unit: `events/s (${cl.changelogRecords} changelog records)` },
+    { label: `restore from the changelog into a fresh SQLite: ${keys} actors, until ready (every partition)`, value: round(cl.readyMs / 1000, 2), unit: `s (${Math.round(keys / (cl.readyMs / 1000))} actors/s)` },
+    { label: 'restore from the changelog: until the next record is committed', value: round(cl.nextRecordMs / 1000, 2), unit: 's' },
+  );
+  out.ratios.push({ label: 'restore: replaying the input from 0 / restoring from the changelog (same N)', value: round(elapsed / cl.readyMs, 2) });
   await harness.close();
   await paced.broker.close();
   harness.remove();
@@ -144,20 +152,65 @@ interface LiveCost {
 
 /** Runs `memoryPass` in a fresh process with V8's default heap limit and reads its answer. */
 function defaultHeapPass(keys: number): PassResult {
+  return inChild<PassResult>('memory-default-heap', keys, 'DEFAULT_HEAP');
+}
+
+/** Runs a child mode of child.ts (V8's default heap, --expose-gc) and reads its `<TAG> {json}` line. */
+function inChild<T>(mode: string, keys: number, tag: string): T {
   const child = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
-  const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, 'memory-default-heap', String(keys)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = /DEFAULT_HEAP (\{.*\})/.exec(run.stdout ?? '');
-  if (run.status !== 0 || !line) throw new Error(`default-heap memory pass failed (exit ${run.status}): ${run.stdout}`);
-  return JSON.parse(line[1]) as PassResult;
+  const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, mode, String(keys)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = new RegExp(`${tag} (\\{.*\\})`).exec(run.stdout ?? '');
+  if (run.status !== 0 || !line) throw new Error(`${mode} failed (exit ${run.status}): ${run.stdout}`);
+  return JSON.parse(line[1]) as T;
+}
+
+export interface ChangelogRecovery {
+  readonly passMs: number;
+  readonly changelogRecords: number;
+  readonly readyMs: number;
+  readonly nextRecordMs: number;
+}
+
+/**
+ * In its own process (the memory broker then holds the whole changelog, which the deployed heap
+ * limit is not sized for): N keys through a host with changelogs on; then the disk is lost and a
+ * runtime with changelogs on starts over a fresh SQLite file on the same broker. Timed until it is
+ * ready (every partition restored: N snapshots read from the topic and written) and until it has
+ * committed the next record, for a key whose state came from the changelog.
+ */
+export async function changelogRecovery(keys: number): Promise<ChangelogRecovery> {
+  const { result: pass, paced, harness: first, tag } = await runPass(keys, true);
+  const fresh = new RuntimeHarness({ broker: paced.broker, tag, maxLiveActors: MAX_LIVE, retentionMs: 0, changelogs: true });
+  await fresh.prepare();
+  const changelog = changelogTopic(`bench_${tag}`, fresh.runtime.apps[0].entities[0]).name;
+  let changelogRecords = 0;
+  for (let partition = 0; partition < PARTITIONS; partition++) changelogRecords += paced.broker.read({ topic: changelog, partition }).length;
+  const likes = fresh.topics.likes.name;
+  const t0 = now();
+  await fresh.start();
+  await waitUntil(() => fresh.runtime.ready, 'every partition to be restored from the changelog', 1_800_000, 5);
+  const readyMs = now() - t0;
+  const restored = (fresh.store.db.prepare('SELECT count(*) AS n FROM kastor_snapshots WHERE stage = ?').get(fresh.stage) as { n: number }).n;
+  if (restored !== keys) throw new Error(`restored ${restored} snapshots from the changelog, expected ${keys}`);
+  const key = postId(Math.floor(keys / 2) + 7);
+  const before = fresh.consumed(likes);
+  await fresh.producer.send([{ topic: likes, key, value: JSON.stringify({ id: 'probe-cl', type: 'post.liked', key, at: '2025-06-01T13:00:00.000Z', postId: key, userId: 'user_probe_cl' }) }]);
+  await waitUntil(() => fresh.consumed(likes) > before, `the probe record for ${key}`, 60_000, 1);
+  const nextRecordMs = now() - t0;
+  const snapshot = fresh.runtime.host(`bench_${tag}`, 'post').snapshotOf(key) as { context: { likers: LikerSet } };
+  if (likerCount(snapshot.context.likers) !== 2) throw new Error(`the probed actor has ${likerCount(snapshot.context.likers)} likers after the restore, expected 2`);
+  await fresh.stop();
+  await fresh.close();
+  await first.close();
+  await paced.broker.close();
+  first.remove();
+  fresh.remove();
+  return { passMs: pass.elapsedMs, changelogRecords, readyMs, nextRecordMs };
 }
 
 /** Runs `memoryLive` in a fresh process (with --expose-gc) and reads its answer. */
 function liveActorCost(live: number): LiveCost {
-  const child = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
-  const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, 'memory-live', String(live)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = /LIVE_COST (\{.*\})/.exec(run.stdout ?? '');
-  if (run.status !== 0 || !line) throw new Error(`live-actor measurement failed (exit ${run.status}): ${run.stdout}`);
-  return JSON.parse(line[1]) as LiveCost;
+  return inChild<LiveCost>('memory-live', live, 'LIVE_COST');
 }
 
 /** In its own process: `live` keys through the host with passivation off. */

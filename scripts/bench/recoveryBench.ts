@@ -9,19 +9,9 @@
  *     Kafka cluster that outlives the process). Timed: until `start()` resolved, and until the
  *     host has committed the next record, produced just after start for one of the N keys, whose
  *     actor is rehydrated lazily from its snapshot.
- *   - restore from the changelog: the disk is lost. The changelog topic gets what the host writes
- *     there with changelogs on (ChangelogRecords.ts: each actor's latest state, on its partition,
- *     and the offset markers), made from the N snapshots and offsets of the killed runtime's file
- *     (not timed); then a runtime with changelogs on starts over a fresh SQLite file. Timed: until
- *     it is ready (every partition restored: N snapshots read from the topic and written), and
- *     until it has committed the next record.
+ * Restoring from the changelog (the disk is lost) is memoryBench.ts `changelogRecovery`.
  */
-import { join } from 'node:path';
-import { SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
 import type { Broker } from '../../src/broker/Broker.js';
-import { offsetMarker, stateRecord } from '../../src/host/ChangelogRecords.js';
-import { changelogTopic } from '../../src/host/topology.js';
-import type { OutboxRecord } from '../../src/store/StateStore.js';
 import { partitionForKey } from '../../src/broker/murmur2.js';
 import { type LikerSet, likerCount } from '../../actors/social/likerSet.js';
 import { type BenchResult, now, round, waitUntil } from './measure.js';
@@ -75,53 +65,4 @@ export async function restartAfterKill(input: RecoveryInput, out: BenchResult): 
     { label: 'a second record, another cold key', value: round(secondProbeMs, 1), unit: 'ms' },
   );
   out.ratios.push({ label: 'restart → next record processed (s, target ≤ 1)', value: round(nextRecordMs / 1000, 3), max: 1 });
-}
-
-/** The disk is lost: the state comes back from the changelog topic into a fresh SQLite file. */
-export async function restoreFromChangelogTopic(input: RecoveryInput, out: BenchResult): Promise<void> {
-  const { keys } = input;
-  const source = new SqliteStateStore(join(input.dir, 'state.db'));
-  const fresh = new RuntimeHarness({ broker: input.broker, tag: input.tag, maxLiveActors: input.maxLiveActors, retentionMs: 0, changelogs: true });
-  await fresh.prepare();
-  const changelog = changelogTopic(`bench_${input.tag}`, fresh.runtime.apps[0].entities[0]).name;
-  const stage = fresh.stage;
-  const t0 = now();
-  let batch: OutboxRecord[] = [];
-  for (const row of source.db.prepare<[string], { key: string; snapshot: string; seen: string }>(
-    'SELECT key, snapshot, seen FROM kastor_snapshots WHERE stage = ?').iterate(stage)) {
-    batch.push(stateRecord(changelog, partitionForKey(row.key, PARTITIONS), { key: row.key, snapshot: row.snapshot, seen: row.seen }));
-    if (batch.length === 10_000) {
-      await fresh.producer.send(batch);
-      batch = [];
-    }
-  }
-  const offsets = source.db.prepare<[string], { topic: string; partition: number; next_offset: number }>(
-    'SELECT topic, partition, next_offset FROM kastor_offsets WHERE stage = ?').all(stage);
-  await fresh.producer.send([...batch, ...offsets.map((o) => offsetMarker(changelog, { topic: o.topic, partition: o.partition, offset: o.next_offset }))]);
-  const writeMs = now() - t0;
-  source.close();
-
-  const likes = fresh.topics.likes.name;
-  const t1 = now();
-  await fresh.start();
-  await waitUntil(() => fresh.runtime.ready, 'every partition to be restored from the changelog', 1_800_000, 5);
-  const readyMs = now() - t1;
-  const restored = (fresh.store.db.prepare('SELECT count(*) AS n FROM kastor_snapshots WHERE stage = ?').get(stage) as { n: number }).n;
-  if (restored !== keys) throw new Error(`restored ${restored} snapshots from the changelog, expected ${keys}`);
-  const key = postId(Math.floor(keys / 2) + 7);
-  const partition = partitionForKey(key, PARTITIONS);
-  const before = fresh.consumed(likes);
-  await fresh.producer.send([{ topic: likes, key, value: JSON.stringify({ id: 'probe-cl', type: 'post.liked', key, at: '2025-06-01T13:00:00.000Z', postId: key, userId: 'user_probe_cl' }) }]);
-  await waitUntil(() => fresh.consumed(likes) > before, `the probe record on partition ${partition}`, 60_000, 1);
-  const nextRecordMs = now() - t1;
-  await fresh.stop();
-  await fresh.close();
-  fresh.remove();
-
-  out.figures.push(
-    { label: `restore from the changelog into a fresh SQLite: ${keys} actors, until ready (every partition)`, value: round(readyMs / 1000, 2), unit: `s (${Math.round(keys / (readyMs / 1000))} actors/s)` },
-    { label: 'restore from the changelog: until the next record is committed', value: round(nextRecordMs / 1000, 2), unit: 's' },
-    { label: `(set-up, not timed: ${keys} state records and ${offsets.length} offset markers written to the changelog)`, value: round(writeMs / 1000, 1), unit: 's' },
-  );
-  out.ratios.push({ label: 'restore from the changelog, replay of the input / changelog (same N records)', value: round(input.replayMs / readyMs, 2) });
 }
