@@ -42,6 +42,9 @@ interface Trial {
   readonly serverCpuMs: number;
 }
 
+/** The rate the latency targets are set at (BENCHMARKS.md, benchmark 5). */
+const TARGET_RATE = 10_000;
+
 export async function latencyBench(quick: boolean): Promise<BenchResult> {
   const out = result('latency', 'Latency: HTTP accept → read model, kastor run social');
   // BENCH_LADDER=20,10 tries other rates (e.g. to see the latency floor).
@@ -80,7 +83,14 @@ export async function latencyBench(quick: boolean): Promise<BenchResult> {
         { label: `${transport}: at ${best.rate}/s, HTTP → read model p99`, value: round(percentile(best.probeMs, 99), 1), unit: `ms (${best.probeMs.length} probes)` },
         { label: `${transport}: at ${best.rate}/s, HTTP response p50 / p99`, value: round(percentile(best.load.responseMs, 50), 1), unit: `/ ${round(percentile(best.load.responseMs, 99), 1)} ms` },
       );
-      out.ratios.push({ label: `${transport}: p99 HTTP → read model at ${best.rate}/s (ms, target ≤ ${targets[transport]})`, value: round(percentile(best.probeMs, 99), 1), max: targets[transport] });
+      // The target is a p99 at a steady 10k/s: a p99 at a lower rate is context, not the verdict.
+      const atTarget = best.steady && best.rate >= TARGET_RATE;
+      out.ratios.push({
+        label: `${transport}: p99 HTTP → read model at ${best.rate}/s (ms; target ≤ ${targets[transport]} at a steady ${TARGET_RATE}/s)`,
+        value: round(percentile(best.probeMs, 99), 1),
+        ...(atTarget ? { max: targets[transport] } : {}),
+      });
+      out.ratios.push({ label: `${transport}: steady rate reached / ${TARGET_RATE}/s`, value: round((best.steady ? best.rate : 0) / TARGET_RATE, 2), min: 1 });
       if (!best.steady) out.notes.push(`${transport}: no rate of ${ladder.join(', ')}/s was steady on this box; the lowest is reported.`);
     }
   }
