@@ -26,11 +26,10 @@ import type { Logger } from '../log/Logger.js';
 import { silentLogger } from '../log/Logger.js';
 import type { Metrics } from '../metrics/Metrics.js';
 import type { OutboxRecord, SnapshotWrite, StageStore, StoreTransaction } from '../store/StateStore.js';
-import { offsetMarker } from './ChangelogRecords.js';
+import { ChangelogBacking } from './ChangelogBacking.js';
 import { type CommitStep, type FaultHook, SimulatedCrash } from './CommitStep.js';
 import { deadLetterRecord } from './deadLetter.js';
 import { type BatchWork, type LocalCommitter, RecordFailed, type Stage } from './Stage.js';
-import { restoreFromChangelog } from './restoreFromChangelog.js';
 import { RunnerMetrics } from './RunnerMetrics.js';
 
 export interface StageRunnerOptions {
@@ -93,9 +92,8 @@ export class StageRunner implements LocalCommitter {
   private flushing = false;
   /** The advisory commits, chained so that they reach the broker in order. */
   private advisory: Promise<void> = Promise.resolve();
-  /** Restores from the changelog, by partition number (one serves every input topic). */
-  private readonly restores = new Map<number, Promise<void>>();
-  private restoring = 0;
+  /** Set when a changelog backs the stage's state. */
+  private readonly changelog?: ChangelogBacking;
   /** Resolves if the runner is killed by a simulated crash or a fatal fault. */
   readonly crashed: Promise<Error>;
 
@@ -105,6 +103,14 @@ export class StageRunner implements LocalCommitter {
     this.log = (options.logger ?? silentLogger).child({ stage: options.stage.name });
     this.metrics = options.metrics ? new RunnerMetrics(options.metrics, options.stage.name) : undefined;
     this.crashed = new Promise((resolve) => (this.resolveCrash = resolve));
+    const changelog = options.stage.changelog;
+    if (changelog) {
+      this.changelog = new ChangelogBacking({
+        changelog, topics: options.stage.topics, broker: options.broker, store: options.store, clock: options.clock, log: this.log,
+        backoff: (attempt) => this.sleep(defaultBackoff(attempt + 2)),
+        running: () => this.running,
+      });
+    }
   }
 
   get groupId(): string {
@@ -120,7 +126,7 @@ export class StageRunner implements LocalCommitter {
    * (every assigned partition is then read from its stored offset).
    */
   get restored(): boolean {
-    return this.assignedOnce && this.restoring === 0;
+    return this.assignedOnce && !this.changelog?.restoring;
   }
 
   /** Partitions currently assigned to this runner. */
@@ -147,7 +153,7 @@ export class StageRunner implements LocalCommitter {
           const key = tpKey(partition);
           this.assigned.add(key);
           this.assignedOnce = true;
-          return from(this.restore(partition.partition)).pipe(
+          return from(this.changelog?.restore(partition.partition) ?? Promise.resolve()).pipe(
             concatMap(() => {
               this.stage.assigned?.(partition.topic, partition.partition);
               const stored = this.opts.store.offsets([partition]).get(key);
@@ -159,7 +165,7 @@ export class StageRunner implements LocalCommitter {
             }),
             finalize(() => {
               this.assigned.delete(key);
-              this.restores.delete(partition.partition);
+              this.changelog?.forget(partition.partition);
               this.stage.revoked?.(partition.topic, partition.partition);
             }),
           );
@@ -193,7 +199,7 @@ export class StageRunner implements LocalCommitter {
   /** Steps 3–4 for work no record caused (a timer firing): one transaction, then the outbox. */
   async commitLocal(work: BatchWork): Promise<void> {
     if (!this.running && this.state !== 'stopping') return;
-    const outbox = [...(work.outbox ?? []), ...this.localMarkers(work.outbox ?? [])];
+    const outbox = [...(work.outbox ?? []), ...(this.changelog?.localMarkers(work.outbox ?? []) ?? [])];
     let seqs: number[];
     try {
       seqs = this.opts.store.commit({ snapshots: work.snapshots ?? [], outbox, offsets: [] }, work.extra);
@@ -209,66 +215,9 @@ export class StageRunner implements LocalCommitter {
     this.opts.store.deleteOutbox(seqs);
   }
 
-  /**
-   * State that changed without input (a timer) is vouched for by markers of the offsets already
-   * stored for its partitions, so that a restore does not take it for a send cut short.
-   */
-  private localMarkers(outbox: readonly OutboxRecord[]): OutboxRecord[] {
-    const changelog = this.stage.changelog;
-    if (!changelog) return [];
-    const partitions = new Set<number>();
-    for (const r of outbox) if (r.topic === changelog && r.partition !== undefined) partitions.add(r.partition);
-    const tps = [...partitions].flatMap((partition) => this.stage.topics.map((topic) => ({ topic, partition })));
-    const stored = this.opts.store.offsets(tps);
-    return tps.filter((tp) => stored.has(tpKey(tp))).map((tp) => offsetMarker(changelog, { ...tp, offset: stored.get(tpKey(tp))! }));
-  }
-
   owns(partition: number): boolean {
     for (const key of this.assigned) if (key.endsWith(`/${partition}`)) return true;
     return false;
-  }
-
-  /**
-   * A partition the store knows nothing of (no stored offset for any of the stage's topics) gets
-   * its state from the stage's changelog first, once for all its topics: a fresh disk, or a
-   * partition that moved here from another instance.
-   */
-  private restore(partition: number): Promise<void> {
-    const changelog = this.stage.changelog;
-    if (!changelog) return Promise.resolve();
-    const known = this.opts.store.offsets(this.stage.topics.map((topic) => ({ topic, partition })));
-    if (known.size > 0) return Promise.resolve();
-    let restoring = this.restores.get(partition);
-    if (!restoring) {
-      restoring = this.restoreFrom(changelog, partition);
-      this.restores.set(partition, restoring);
-    }
-    return restoring;
-  }
-
-  private async restoreFrom(changelog: string, partition: number): Promise<void> {
-    this.restoring++;
-    const started = this.opts.clock.now();
-    try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const report = await restoreFromChangelog(this.opts.broker, this.opts.store, changelog, partition);
-          if (report.records > 0) {
-            this.log.info('partition restored from its changelog', {
-              changelog, partition, records: report.records, actors: report.actors, dropped: report.dropped,
-              offsets: report.offsets.map((o) => `${o.topic}@${o.offset}`), ms: this.opts.clock.now() - started,
-            });
-          }
-          return;
-        } catch (e) {
-          if (attempt >= 5 || !this.running) throw e;
-          this.log.warn('restore from changelog failed, retrying', { changelog, partition, attempt, error: e });
-          await this.sleep(defaultBackoff(attempt + 2));
-        }
-      }
-    } finally {
-      this.restoring--;
-    }
   }
 
   /** Queues a batch for the next group; resolves once it is committed (or given up) and acked. */
@@ -348,7 +297,7 @@ export class StageRunner implements LocalCommitter {
         for (const r of deadLetters) outbox.push(r);
         const last = m.records[m.records.length - 1].offset + 1;
         offsets.push({ topic: m.batch.topic, partition: m.batch.partition, offset: work.offset ?? last });
-        if (this.stage.changelog) outbox.push(offsetMarker(this.stage.changelog, offsets[offsets.length - 1]));
+        if (this.changelog) outbox.push(this.changelog.marker(offsets[offsets.length - 1]));
         if (work.extra) extras.push(work.extra);
         if (work.committed) committed.push(work.committed);
         this.metrics?.deadLettered(deadLetters.length);
@@ -431,7 +380,7 @@ export class StageRunner implements LocalCommitter {
         for (const r of records) if (skip.has(r.offset)) deadLetters.push(this.deadLetter(r, reasons.get(r.offset)!));
         stored = work.offset === undefined ? nextOffset : { ...nextOffset, offset: work.offset };
         outbox = deadLetters.length > 0 ? [...(work.outbox ?? []), ...deadLetters] : [...(work.outbox ?? [])];
-        if (this.stage.changelog) outbox.push(offsetMarker(this.stage.changelog, stored));
+        if (this.changelog) outbox.push(this.changelog.marker(stored));
         seqs = this.opts.store.commit({ snapshots: work.snapshots ?? [], outbox, offsets: [stored] }, work.extra);
         committed = work.committed;
         this.metrics?.deadLettered(deadLetters.length);
