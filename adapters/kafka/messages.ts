@@ -4,9 +4,8 @@
  * because Kafka allows a key to repeat: the last one wins here).
  */
 import type { Message, MessageHeader } from 'node-rdkafka';
-import type { BrokerRecord, Headers } from '../../src/broker/Record.js';
+import { type BrokerRecord, type Headers, NO_HEADERS } from '../../src/broker/Record.js';
 
-const NO_HEADERS: Headers = Object.freeze({});
 
 const text = (b: Buffer | string | null | undefined): string | null => {
   if (b === null || b === undefined) return null;

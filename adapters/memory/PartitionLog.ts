@@ -12,7 +12,7 @@
  * it, a reader in a compacted gap simply moves on to the next record); `high` is the offset the
  * next append gets, and never goes back, even when compaction removes the last records.
  */
-import type { BrokerRecord, Headers } from '../../src/broker/Record.js';
+import { type BrokerRecord, type Headers, NO_HEADERS } from '../../src/broker/Record.js';
 
 /** What the journal hands back on start-up, and what a rewrite of the journal stores. */
 export interface PartitionLogState {
@@ -22,7 +22,7 @@ export interface PartitionLogState {
 }
 
 /** Shared by every record sent without headers: one object instead of a million. */
-export const EMPTY_HEADERS: Headers = Object.freeze({});
+export const EMPTY_HEADERS: Headers = NO_HEADERS;
 
 /** Shrink the array once this many dropped slots sit in front of the live records. */
 const SHRINK_AFTER = 4096;

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 
 export interface Figure {
@@ -83,47 +83,42 @@ export const round = (v: number, digits = 2): number => Number(v.toFixed(digits)
 
 /**
  * With BENCH_PROFILE=<dir>, a V8 CPU profile of just the measured section (not the set-up, not the
- * peers) is written to <dir>/<name>.cpuprofile; otherwise `fn` simply runs.
+ * peers) is written to <dir>/<name>.cpuprofile. With BENCH_HEAP_PROFILE=<dir>, a sampling heap
+ * profile that counts the objects the garbage collector took as well (what a section allocates,
+ * not what it keeps) goes to <dir>/<name>.heapprofile. Otherwise `fn` simply runs. Summarise
+ * either with scripts/bench/profileSummary.ts.
  */
 export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const heapDir = process.env.BENCH_HEAP_PROFILE;
-  if (heapDir) return heapProfiled(heapDir, name, fn);
+  if (heapDir) {
+    return inspected(join(heapDir, `${name}.heapprofile`), fn, async (session) => {
+      await session.post('HeapProfiler.enable');
+      await session.post('HeapProfiler.startSampling', {
+        samplingInterval: 16_384,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      } as object);
+    }, async (session) => (await session.post('HeapProfiler.stopSampling')).profile);
+  }
   const dir = process.env.BENCH_PROFILE;
   if (!dir) return fn();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  try {
-    return await fn();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
-    session.disconnect();
-  }
+  return inspected(join(dir, `${name}.cpuprofile`), fn, async (session) => {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }, async (session) => (await session.post('Profiler.stop')).profile);
 }
 
-/**
- * With BENCH_HEAP_PROFILE=<dir>: a sampling heap profile of the measured section that counts the
- * objects the garbage collector took as well (what a section allocates, not what it keeps), to
- * <dir>/<name>.heapprofile; summarise it with scripts/bench/profileSummary.ts.
- */
-async function heapProfiled<T>(dir: string, name: string, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn` between `begin` and `end` on an inspector session, and writes what `end` returns. */
+async function inspected<T>(file: string, fn: () => Promise<T>, begin: (s: Session) => Promise<void>, end: (s: Session) => Promise<object>): Promise<T> {
   const session = new Session();
   session.connect();
-  await session.post('HeapProfiler.enable');
-  await session.post('HeapProfiler.startSampling', {
-    samplingInterval: 16_384,
-    includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
-  } as object);
+  await begin(session);
   try {
     return await fn();
   } finally {
-    const { profile } = await session.post('HeapProfiler.stopSampling');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${name}.heapprofile`), JSON.stringify(profile));
+    const profile = await end(session);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(profile));
     session.disconnect();
   }
 }

@@ -55,7 +55,32 @@ export function summarise(file: string, top = 25): string {
   return `${file}: ${(total / 1e6).toFixed(1)} s sampled\n-- self time by function\n${table(fns)}\n-- self time by file / package\n${table(files)}\n-- inclusive time, project functions\n${table(inclusive)}`;
 }
 
+interface HeapNode {
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+  readonly selfSize: number;
+  readonly children?: HeapNode[];
+}
+
+/** A sampling heap profile (`BENCH_HEAP_PROFILE`): bytes allocated, by function. */
+export function summariseHeap(file: string, top = 25): string {
+  const { head } = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode };
+  const fns = new Map<string, number>();
+  let total = 0;
+  const walk = (n: HeapNode): void => {
+    const { functionName, url, lineNumber } = n.callFrame;
+    const fn = `${functionName || '(anonymous)'} ${url.replace(/^file:\/\/.*?\/(node_modules|src|adapters|actors|scripts)\//, '$1/')}:${lineNumber + 1}`;
+    fns.set(fn, (fns.get(fn) ?? 0) + n.selfSize);
+    total += n.selfSize;
+    for (const c of n.children ?? []) walk(c);
+  };
+  walk(head);
+  const rows = [...fns.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
+    .map(([k, bytes]) => `${((100 * bytes) / total).toFixed(1).padStart(5)}%  ${(bytes / 2 ** 20).toFixed(0).padStart(6)} MiB  ${k}`);
+  return `${file}: ${(total / 2 ** 20).toFixed(0)} MiB allocated (sampled)\n-- allocated by function\n${rows.join('\n')}`;
+}
+
 if (process.argv[1]?.endsWith('profileSummary.ts')) {
   const [file, top] = process.argv.slice(2);
-  console.log(summarise(file, top ? Number(top) : 25));
+  const summary = file.endsWith('.heapprofile') ? summariseHeap : summarise;
+  console.log(summary(file, top ? Number(top) : 25));
 }

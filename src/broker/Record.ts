@@ -4,6 +4,9 @@
  */
 export type Headers = Record<string, string>;
 
+/** The headers of a record that has none, shared (frozen) rather than a new `{}` per record. */
+export const NO_HEADERS: Headers = Object.freeze({});
+
 export interface BrokerRecord {
   readonly topic: string;
   readonly partition: number;

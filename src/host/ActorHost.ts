@@ -13,7 +13,7 @@
  * is committed like a batch without offsets (LocalCommitter).
  */
 import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
-import type { BrokerRecord } from '../broker/Record.js';
+import { type BrokerRecord, NO_HEADERS } from '../broker/Record.js';
 import { type Clock, type TimerHandle, isoAt } from '../clock/Clock.js';
 import { type EventEnvelope, type EventSchema, MalformedEvent, decodeEvent } from '../events/EventSchema.js';
 import type { IdSource } from '../ids/IdSource.js';
@@ -60,8 +60,6 @@ interface Cell {
   persistedOf?: unknown;
   persisted?: { readonly json: string; readonly due: number | null; readonly timers: number };
 }
-
-const NO_HEADERS = Object.freeze({});
 
 interface ScheduledEvent {
   readonly source: AnyActorRef;

@@ -10,12 +10,11 @@
  * marker and drops what follows it (a send cut off by a crash). Kafka compaction keeps the latest
  * record of each key, which is all a restore needs.
  */
-import type { BrokerRecord, TopicPartitionOffset } from '../broker/Record.js';
+import { type BrokerRecord, NO_HEADERS, type TopicPartitionOffset } from '../broker/Record.js';
 import type { OutboxRecord, SnapshotWrite } from '../store/StateStore.js';
 
 export const CHANGELOG_HEADER = 'kastor.changelog';
 const MARKER_PREFIX = '\u0000offset:';
-const NO_HEADERS = Object.freeze({});
 const MARKER_HEADERS = Object.freeze({ [CHANGELOG_HEADER]: 'offsets' });
 
 export function stateRecord(topic: string, partition: number, write: SnapshotWrite): OutboxRecord {
