@@ -34,6 +34,7 @@ import { type KastorChild, postJson, startAtTheEnd, startKastor, stopKastor } fr
 import { GroupReader } from '../support/GroupReader.js';
 import { describeKafka, kafkaBrokers } from '../support/kafka.js';
 import { waitFor } from '../support/waitFor.js';
+import { skipFor } from '../support/skipTally.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const SCRIPT = path.join(REPO, 'scripts/kafka.sh');
@@ -261,8 +262,7 @@ describeKafka('kastor run social --transport kafka, as a child process', functio
       if (!process.env.KAFKA_DISRUPTIVE && !process.env.CI) {
         // Stops the shared broker for 20 s: run on its own, KAFKA_DISRUPTIVE=1 npx mocha spec/cli/kafkaProcess.spec.ts
         // (CI, whose broker is its own, always runs it).
-        console.log('      (skipped: stops the local broker for 20 s; set KAFKA_DISRUPTIVE=1 to run it; CI always does)');
-        this.skip();
+        skipFor(this, 'broker-stopping', 'stops the local broker for 20 s; set KAFKA_DISRUPTIVE=1 to run it; CI always does');
       }
       const postId = await createPost(child.base, 'outage');
       const tally = { accepted: 0, statuses: new Map<number, number>(), errors: 0 };

@@ -6,6 +6,7 @@
  */
 import { connect } from 'node:net';
 import type { Suite } from 'mocha';
+import { skipFor } from './skipTally.js';
 
 const CONNECT_TIMEOUT_MS = 2_000;
 
@@ -50,11 +51,7 @@ export function requireKafka(): void {
           'Start a broker (`npm run kafka:start`) or point KAFKA_BROKERS at one.',
       );
     }
-    console.log(
-      `      (skipped: no Kafka broker at ${where}; run \`npm run kafka:start\` then \`npm test\`, ` +
-        'or set KAFKA_BROKERS)',
-    );
-    this.skip();
+    skipFor(this, 'Kafka', `no broker at ${where}; run \`npm run kafka:start\` then \`npm test\`, or set KAFKA_BROKERS`);
   });
 }
 

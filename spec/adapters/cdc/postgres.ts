@@ -5,6 +5,7 @@
  * the suite is skipped with a note saying how to run it — except on CI (`CI` set), where it fails.
  */
 import type { Suite } from 'mocha';
+import { skipFor } from '../../support/skipTally.js';
 import { connectPostgres, type PgClient } from '../../../adapters/cdc/PostgresChangeSource.js';
 
 export function postgresUrl(): string {
@@ -40,8 +41,7 @@ export function describePostgres(title: string, body: (this: Suite) => void): Su
       if (why === undefined) return;
       const hint = 'run `bash scripts/postgres-cdc-setup.sh` (or point KASTOR_PG_URL at a prepared server)';
       if (process.env.CI) throw new Error(`PostgreSQL at ${postgresUrl()} cannot run the CDC specs (${why}) and CI is set: ${hint}`);
-      console.log(`      (skipped: PostgreSQL at ${postgresUrl()} cannot run the CDC specs: ${why}; ${hint})`);
-      this.skip();
+      skipFor(this, 'PostgreSQL CDC', `PostgreSQL at ${postgresUrl()} cannot run the CDC specs: ${why}; ${hint}`);
     });
     body.call(this);
   });

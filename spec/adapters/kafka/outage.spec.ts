@@ -15,6 +15,7 @@ import { GroupReader } from '../../support/GroupReader.js';
 import { describeKafka } from '../../support/kafka.js';
 import { waitFor } from '../../support/waitFor.js';
 import { KafkaFixture, unique } from './fixture.js';
+import { skipFor } from '../../support/skipTally.js';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
 const kafkaSh = (...args: string[]) =>
@@ -28,8 +29,7 @@ describeKafka('kafka adapter: a 20 s broker outage', function () {
 
   before(function () {
     if (!process.env.KAFKA_DISRUPTIVE && !process.env.CI) {
-      console.log('      (skipped: stops the local broker; set KAFKA_DISRUPTIVE=1 to run it; CI always does)');
-      this.skip();
+      skipFor(this, 'broker-stopping', 'stops the local broker for 20 s; set KAFKA_DISRUPTIVE=1 to run it; CI always does');
     }
   });
   beforeEach(() => (fx = new KafkaFixture()));

@@ -67,12 +67,11 @@ describeKafka('MyBank on the kafka transport: source database → CDC → accoun
     for (const service of hosted?.background ?? []) await service.stop();
     await runtime?.stop();
     await producer?.close();
-    const names = allTopics(hosted.definition).map((t) => t.name);
-    await broker?.admin.deleteTopics(names).catch(() => undefined);
+    if (hosted) await broker?.admin.deleteTopics(allTopics(hosted.definition).map((t) => t.name)).catch(() => undefined);
     await broker?.close();
     readDb?.close();
     store?.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const call = async (method: string, path: string, body?: unknown) => {
