@@ -6,7 +6,7 @@
  * each skip through spec/support/skipTally.ts) — except under CI=true, where a missing service fails
  * the run (`.ci/run` starts them first).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,7 +40,7 @@ function skipReport() {
     // No suite skipped anything.
   }
   rmSync(tallyDir, { recursive: true, force: true });
-  if (lines.length === 0) return '\n  Nothing was skipped for want of a service: the Kafka and CDC specs all ran.\n';
+  if (lines.length === 0) return '\n  Nothing was skipped for want of a service.\n';
   const groups = new Map();
   for (const { kind, why, count } of lines) {
     const key = `${kind}\u0000${why}`;
@@ -49,6 +49,14 @@ function skipReport() {
   const total = [...groups.values()].reduce((n, g) => n + g.count, 0);
   const rows = [...groups.values()].map((g) => `    ${String(g.count).padStart(4)} ${g.kind} specs: ${g.why}`);
   return `\n  Skipped ${total} specs for want of a service:\n${rows.join('\n')}\n`;
+}
+
+// The layering first (.dependency-cruiser.cjs): a broken rule fails the run before any spec.
+const layering = spawnSync(process.execPath, ['node_modules/dependency-cruiser/bin/dependency-cruise.mjs', 'src', 'actors', 'adapters', 'config',
+  '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { stdio: 'inherit' });
+if (layering.status !== 0) {
+  console.error('the layering rules of .dependency-cruiser.cjs are broken (above): npm test stops here');
+  process.exit(1);
 }
 
 const args = process.argv.slice(2);
