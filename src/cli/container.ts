@@ -40,7 +40,7 @@ export async function createContainer(options: TransportOptions): Promise<Depend
   c.register<Clock>(TOKENS.clock, { useValue: clock });
   c.register<IdSource>(TOKENS.ids, { useValue: nanoidSource });
   c.register<Logger>(TOKENS.logger, { useValue: logger });
-  c.register<Metrics>(TOKENS.metrics, { useValue: new Metrics() });
+  c.register<Metrics>(TOKENS.metrics, { useValue: new Metrics({ processMetrics: true }) });
   c.register<StateStore>(TOKENS.store, { useValue: new SqliteStateStore(join(options.dataDir, 'state.db')) });
   c.register<Broker>(TOKENS.broker, { useValue: await createBroker(options, clock, logger) });
   return c;
