@@ -4,6 +4,8 @@
  * keeps retrying on its own (a broker down for a while is not fatal), so these are logged and
  * never thrown from an event handler.
  */
+import { createLogger } from '../../src/log/createLogger.js';
+
 export type KafkaLogFields = Readonly<Record<string, unknown>>;
 
 export interface KafkaLogger {
@@ -12,15 +14,5 @@ export interface KafkaLogger {
   info(message: string, fields?: KafkaLogFields): void;
 }
 
-const line =
-  (level: string) =>
-  (message: string, fields: KafkaLogFields = {}): void => {
-    // One JSON object per line on stderr, the shape the process's own logs use.
-    console.error(JSON.stringify({ level, component: 'kafka', message, ...fields }));
-  };
-
-export const consoleKafkaLogger: KafkaLogger = {
-  error: line('error'),
-  warn: line('warn'),
-  info: line('info'),
-};
+/** The process's own JSON lines on stderr (pino), tagged `component: kafka`. */
+export const consoleKafkaLogger: KafkaLogger = createLogger({ base: { component: 'kafka' } });

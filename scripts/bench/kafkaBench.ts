@@ -14,6 +14,7 @@ import { copyFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { KafkaBroker } from '../../adapters/kafka/index.js';
+import { createLogger } from '../../src/log/createLogger.js';
 import { type BenchResult, now, profiled, result, round } from './measure.js';
 import { rawConsume } from './rawConsumer.js';
 import { RuntimeHarness } from './runtimeHarness.js';
@@ -22,11 +23,7 @@ import { type WorkloadSizes, likeEvents, postCreated, range, recordBatches } fro
 
 export const KAFKA_BROKERS = process.env.KASTOR_BENCH_BROKERS ?? '127.0.0.1:9092';
 
-const quietLogger = {
-  error: (message: string, fields?: object) => console.error(JSON.stringify({ level: 'error', message, ...fields })),
-  warn: () => undefined,
-  info: () => undefined,
-};
+const quietLogger = createLogger({ level: 'error' });
 
 /**
  * Calls `lost` (default: ends the process) when the broker stops answering for ~10 s — the shared

@@ -102,7 +102,7 @@ export class RuntimeHarness {
   /** Records per batch the post stage committed, on average, since prepare(). */
   meanBatch(): number {
     const labels = { stage: this.stage };
-    return this.metrics.value('kastor_events_in_total', labels) / Math.max(1, this.metrics.value('kastor_batch_latency_ms', labels));
+    return this.metrics.value('kastor_events_in_total', labels) / Math.max(1, this.metrics.value('kastor_batch_duration_seconds', labels));
   }
 
   consumed(topic: string): number {

@@ -68,7 +68,10 @@ describe('the supervised process', function () {
       expect((await fetch(`${child.base}/healthz`)).status).to.equal(200);
       await post(child.base, '/social/posts', { userId: 'alice', text: 'metrics' });
       const metrics = await (await fetch(`${child.base}/metrics`)).text();
-      for (const series of ['kastor_events_in_total', 'kastor_batch_latency_ms', 'kastor_consumer_lag', 'kastor_live_actors']) {
+      for (const series of [
+        'kastor_events_in_total', 'kastor_batch_duration_seconds', 'kastor_consumer_lag', 'kastor_live_actors',
+        'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds',
+      ]) {
         expect(metrics, series).to.include(series);
       }
       child.proc.kill('SIGINT');

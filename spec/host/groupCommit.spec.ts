@@ -39,7 +39,7 @@ async function backlog(records: Array<[string, Record<string, unknown>]>) {
   await settle(runtime, broker, store);
   const host = runtime.host('spec', 'counter');
   const total = (key: string) => (host.snapshotOf(key) as { context: { total: number } }).context.total;
-  const commits = () => metrics.value('kastor_batch_latency_ms', { stage: 'spec.counter' });
+  const commits = () => metrics.value('kastor_batch_duration_seconds', { stage: 'spec.counter' });
   return { broker, store, metrics, runtime, total, commits };
 }
 

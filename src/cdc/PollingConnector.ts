@@ -55,9 +55,9 @@ export class PollingConnector implements SourceConnector {
     this.name = options.name;
     this.log = (options.logger ?? silentLogger).child({ connector: options.name });
     if (options.metrics) {
-      this.changes = options.metrics.counter('kastor_cdc_changes_total', 'Source changes produced by CDC connectors');
-      this.deadLetters = options.metrics.counter('kastor_dead_letters_total', 'Records sent to the dead-letter topic');
-      this.failures = options.metrics.counter('kastor_cdc_failures_total', 'CDC rounds that failed and will be retried');
+      this.changes = options.metrics.counter('kastor_cdc_changes_total', 'Source changes produced by CDC connectors', ['connector']);
+      this.deadLetters = options.metrics.counter('kastor_dead_letters_total', 'Records sent to the dead-letter topic', ['stage']);
+      this.failures = options.metrics.counter('kastor_cdc_failures_total', 'CDC rounds that failed and will be retried', ['connector']);
     }
   }
 

@@ -10,7 +10,8 @@ import type { Broker } from '../broker/Broker.js';
 import type { Clock } from '../clock/Clock.js';
 import { SystemClock } from '../clock/SystemClock.js';
 import { type IdSource, nanoidSource } from '../ids/IdSource.js';
-import { type Logger, jsonLogger } from '../log/Logger.js';
+import type { Logger } from '../log/Logger.js';
+import { createLogger } from '../log/createLogger.js';
 import { Metrics } from '../metrics/Metrics.js';
 import type { StateStore } from '../store/StateStore.js';
 import { MemoryBroker } from '../../adapters/memory/index.js';
@@ -34,12 +35,12 @@ export interface TransportOptions {
 export async function createContainer(options: TransportOptions): Promise<DependencyContainer> {
   const c = container.createChildContainer();
   const clock = new SystemClock();
-  const logger = jsonLogger();
+  const logger = createLogger();
   mkdirSync(options.dataDir, { recursive: true });
   c.register<Clock>(TOKENS.clock, { useValue: clock });
   c.register<IdSource>(TOKENS.ids, { useValue: nanoidSource });
   c.register<Logger>(TOKENS.logger, { useValue: logger });
-  c.register<Metrics>(TOKENS.metrics, { useValue: new Metrics() });
+  c.register<Metrics>(TOKENS.metrics, { useValue: new Metrics({ processMetrics: true }) });
   c.register<StateStore>(TOKENS.store, { useValue: new SqliteStateStore(join(options.dataDir, 'state.db')) });
   c.register<Broker>(TOKENS.broker, { useValue: await createBroker(options, clock, logger) });
   return c;

@@ -77,7 +77,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
       .catch((error) => log.warn('consumer lag unavailable', { error }))
       .finally(() => {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-        res.end(metrics.render());
+        void metrics.render().then((text) => res.end(text));
       });
   });
   await new Promise<void>((resolve, reject) => {

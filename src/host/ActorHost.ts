@@ -110,9 +110,9 @@ export class ActorHost implements Stage {
     this.maxLive = options.maxLiveActors ?? 10_000;
     this.changelog = options.changelog;
     if (options.metrics) {
-      this.liveGauge = options.metrics.gauge('kastor_live_actors', 'Actors held in memory');
-      this.passivations = options.metrics.counter('kastor_passivations_total', 'Actors evicted to the store');
-      this.duplicates = options.metrics.counter('kastor_duplicates_total', 'Redelivered events dropped by id');
+      this.liveGauge = options.metrics.gauge('kastor_live_actors', 'Actors held in memory', ['stage']);
+      this.passivations = options.metrics.counter('kastor_passivations_total', 'Actors evicted to the store', ['stage']);
+      this.duplicates = options.metrics.counter('kastor_duplicates_total', 'Redelivered events dropped by id', ['stage']);
     }
   }
 

@@ -14,7 +14,7 @@ import { VirtualClock } from '../../../src/clock/VirtualClock.js';
 import { DLQ_HEADERS } from '../../../src/host/deadLetter.js';
 import { allTopics } from '../../../src/host/topology.js';
 import { seededIdSource } from '../../../src/ids/IdSource.js';
-import { jsonLogger } from '../../../src/log/Logger.js';
+import { createLogger } from '../../../src/log/createLogger.js';
 import { topicSpec } from '../../../src/topics/TopicDeclaration.js';
 
 const NOW = '2026-01-01T12:00:00.000Z';
@@ -51,7 +51,7 @@ async function forward(input: Buffer | string, chunkSize = 7) {
 describe('log forwarder', () => {
   it('forwards kastor\'s own JSON log lines: time, level and message lifted, the rest in fields', async () => {
     const lines: string[] = [];
-    const log = jsonLogger((l) => lines.push(l), () => '2026-01-01T11:59:00.000Z').child({ stage: 'social.post' });
+    const log = createLogger({ destination: (l) => lines.push(l), now: () => '2026-01-01T11:59:00.000Z' }).child({ stage: 'social.post' });
     log.info('batch committed', { records: 12 });
     log.error('stage failed', { error: new Error('boom') });
     const { events, stats } = await forward(lines.join('\n') + '\n');

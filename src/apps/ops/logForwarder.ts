@@ -55,7 +55,7 @@ export async function forwardLogs(input: AsyncIterable<Buffer | string>, options
   const max = options.maxLineBytes ?? MAX_LOG_LINE_BYTES;
   const batchSize = options.batchSize ?? 500;
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  const counted = options.metrics?.counter('kastor_log_lines_total', 'Log lines read by the forwarder, by outcome');
+  const counted = options.metrics?.counter('kastor_log_lines_total', 'Log lines read by the forwarder, by outcome', ['outcome']);
   const stats = { lines: 0, forwarded: 0, deadLettered: 0, blank: 0 };
   let pending: OutgoingRecord[] = [];
   let parts: Buffer[] = [];

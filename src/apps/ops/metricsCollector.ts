@@ -104,7 +104,7 @@ export class MetricsCollector {
     const topic = (this.options.topics ?? opsTopics).metrics;
     const at = isoAt(clock);
     const samples = [
-      ...parseExposition(this.options.metrics.render()),
+      ...parseExposition(await this.options.metrics.render()),
       ...Object.entries((this.options.processFigures ?? (() => this.processFigures()))()).map(([name, value]) => ({ name, value })),
     ].filter((s) => s.name.length <= MAX_METRIC_NAME);
     const records: OutgoingRecord[] = samples.map(({ name, value }) => {
