@@ -69,9 +69,13 @@ export class KafkaAdmin implements Admin {
 
   async createTopics(topics: readonly TopicSpec[]): Promise<void> {
     for (const spec of topics) validate(spec);
-    const created = (await Promise.all(topics.map((spec) => this.createTopic(spec)))).filter(
-      (spec): spec is TopicSpec => spec !== undefined,
-    );
+    // One at a time: node-rdkafka runs admin requests one after another anyway (each holds the
+    // client's lock, on a libuv pool thread, for up to the request timeout), and requests queued
+    // behind a failed one would keep the pool, and so the process's exit, busy for minutes.
+    const created: TopicSpec[] = [];
+    for (const spec of topics) {
+      if ((await this.createTopic(spec)) !== undefined) created.push(spec);
+    }
     await this.waitForMetadata(
       topics.map((t) => t.name),
       (m, name) => {

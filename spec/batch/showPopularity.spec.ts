@@ -79,7 +79,7 @@ describe('batch job: show popularity over the file sink', () => {
   it('runs by name for the CLI and writes its rows as JSON Lines', async () => {
     const out = join(root, 'out', 'show_popularity.jsonl');
     const r = await runBatchJob('show-popularity', { root, out });
-    expect(r).to.deep.equal({ job: 'show-popularity', rows: 3, records: 10, skipped: 1, out });
+    expect(r).to.deep.equal({ job: 'show-popularity', rows: 3, records: 10, skipped: 1, files: 4, out });
     const rows = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(rows[0]).to.deep.equal({ showId: 's1', viewers: 3, finishes: 2, positions: 6 });
     await runBatchJob('nope', { root, out }).then(() => expect.fail('should throw'), (e: Error) => expect(e.message).to.include('show-popularity'));

@@ -7,9 +7,12 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DayRange } from './readSinkFiles.js';
-import { showPopularity } from './showPopularity.js';
+import { noSealedFilesNote } from './noSealedFiles.js';
+import { listSinkFiles } from './readSinkFiles.js';
+import { SHOW_POSITION_TOPIC, showPopularity } from './showPopularity.js';
 
 export { listSinkFiles, readSinkFile, readSinkFiles, type DayRange, type SinkFileRef, type SinkRecord } from './readSinkFiles.js';
+export { filesInProgress, noSealedFilesNote } from './noSealedFiles.js';
 export { showPopularity, type ShowPopularity, type ShowPopularityResult } from './showPopularity.js';
 
 export interface BatchJobOptions extends DayRange {
@@ -25,22 +28,34 @@ export interface BatchJobResult {
   /** Records read from the files. */
   readonly records: number;
   readonly skipped: number;
+  /** Sealed files read. */
+  readonly files: number;
   readonly out: string;
+  /** Why there is nothing to read yet, when no sealed file was found. */
+  readonly note?: string;
 }
 
-type Job = (options: BatchJobOptions) => Promise<{ rows: readonly unknown[]; records: number; skipped: number }>;
+interface Job {
+  /** The topic whose sink files the job reads. */
+  readonly topic: string;
+  run(options: BatchJobOptions): Promise<{ rows: readonly unknown[]; records: number; skipped: number }>;
+}
 
 export const BATCH_JOBS: Readonly<Record<string, Job>> = {
-  'show-popularity': async (o) => {
-    const r = await showPopularity(o.root, { from: o.from, to: o.to });
-    return { rows: r.shows, records: r.records, skipped: r.skipped };
+  'show-popularity': {
+    topic: SHOW_POSITION_TOPIC,
+    run: async (o) => {
+      const r = await showPopularity(o.root, { from: o.from, to: o.to });
+      return { rows: r.shows, records: r.records, skipped: r.skipped };
+    },
   },
 };
 
 export async function runBatchJob(name: string, options: BatchJobOptions): Promise<BatchJobResult> {
   const job = BATCH_JOBS[name];
   if (!job) throw new Error(`unknown batch job '${name}' (known: ${Object.keys(BATCH_JOBS).join(', ')})`);
-  const result = await job(options);
+  const files = listSinkFiles(options.root, job.topic, { from: options.from, to: options.to }).length;
+  const result = await job.run(options);
   const text = result.rows.map((row) => JSON.stringify(row) + '\n').join('');
   if (options.out === '-') {
     process.stdout.write(text);
@@ -50,5 +65,8 @@ export async function runBatchJob(name: string, options: BatchJobOptions): Promi
     writeFileSync(temp, text);
     renameSync(temp, options.out);
   }
-  return { job: name, rows: result.rows.length, records: result.records, skipped: result.skipped, out: options.out };
+  return {
+    job: name, rows: result.rows.length, records: result.records, skipped: result.skipped, files, out: options.out,
+    ...(files === 0 ? { note: noSealedFilesNote(options.root, job.topic) } : {}),
+  };
 }

@@ -36,3 +36,13 @@ export class BrokerUnavailable extends BrokerError {
     super(message, { retriable: true, cause });
   }
 }
+
+/**
+ * No broker answered the bootstrap servers within a bound, at start-up. Not retriable: a command
+ * that meets it stops and says where it looked, rather than waiting for a broker that may never come.
+ */
+export class BrokerUnreachable extends BrokerError {
+  constructor(readonly brokers: string, readonly waitedMs: number, cause?: unknown) {
+    super(`no Kafka broker answered at ${brokers} within ${Math.round(waitedMs / 1000)} s`, { retriable: false, cause });
+  }
+}

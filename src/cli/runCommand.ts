@@ -17,6 +17,8 @@ import { Router } from '../http/Router.js';
 import { APPS, resolveApps } from './apps.js';
 import { TOKENS, createContainer, readConnection, type TransportOptions } from './container.js';
 import type { SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
+import type { DeploymentProfile } from '../topics/TopicDeclaration.js';
+import { requireBroker } from './requireBroker.js';
 
 export interface RunOptions extends TransportOptions {
   readonly apps: readonly string[];
@@ -25,6 +27,10 @@ export interface RunOptions extends TransportOptions {
   readonly drainDeadlineMs?: number;
   /** Back the actors' state with changelog topics (RuntimeOptions.changelogs). */
   readonly changelogs?: boolean;
+  /** Replication and retention of the topics created when missing (RuntimeOptions.deployment). */
+  readonly profile?: DeploymentProfile;
+  /** Actors kept in memory per entity (RuntimeOptions.maxLiveActors). */
+  readonly maxLiveActors?: number;
 }
 
 export interface RunningProcess {
@@ -35,6 +41,8 @@ export interface RunningProcess {
 }
 
 export async function startProcess(options: RunOptions): Promise<RunningProcess> {
+  // Before anything holds a client or a port: without a broker, the clients would retry for ever.
+  if (options.transport === 'kafka') await requireBroker(options.brokers ?? '127.0.0.1:9092');
   const c: DependencyContainer = await createContainer(options);
   const clock = c.resolve<Clock>(TOKENS.clock);
   const ids = c.resolve<IdSource>(TOKENS.ids);
@@ -51,6 +59,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   let fatal = false;
   const runtime = new Runtime(hosted.map((h) => h.definition), {
     broker, store, clock, ids, metrics, logger: log, changelogs: options.changelogs,
+    deployment: options.profile, maxLiveActors: options.maxLiveActors,
     onFatal: (error) => {
       if (fatal) return;
       fatal = true;
@@ -59,9 +68,20 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
       void stop().finally(() => process.exit(1));
     },
   });
-  await runtime.start();
   const background = hosted.flatMap((h) => h.background ?? []);
-  for (const service of background) await service.start();
+  try {
+    await runtime.start();
+    for (const service of background) await service.start();
+  } catch (e) {
+    // Close what was opened (librdkafka clients, the store), else they keep the process alive.
+    for (const service of background) await service.stop().catch(() => undefined);
+    await runtime.stop().catch(() => undefined);
+    await producer.close().catch(() => undefined);
+    await broker.close().catch(() => undefined);
+    readDb.close();
+    store.close();
+    throw e;
+  }
 
   const router = new Router(log);
   router.get('/healthz', () => ({ status: runtime.healthy ? 200 : 503, body: { ok: runtime.healthy } }));

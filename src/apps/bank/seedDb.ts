@@ -1,9 +1,11 @@
 /**
  * `kastor bank seed-db`: fills the default SQLite source database (`<data>/bank-source.db`) with
  * demo transactions for the CDC connector to pick up, as the bank's existing systems would. Seeded:
- * the same options give the same rows. Rows are stamped just before `now`, spaced by `spacingMs`,
- * so a threshold set before seeding is in effect for them. `malformed` adds rows the connector must
- * dead-letter (null amount, unknown currency, unreadable time) among the good ones.
+ * the same options give the same rows. Rows are stamped from `now` on, `spacingMs` apart: alerts
+ * judge a transaction by the threshold in effect at its event time (actors/bank/accountState.ts),
+ * so a threshold set before seeding must be in effect for every row, and a row stamped before
+ * `now` could predate it. `malformed` adds rows the connector must dead-letter (null amount,
+ * unknown currency, unreadable time) among the good ones.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,12 +14,13 @@ import { CREATE_SOURCE_TABLE, SOURCE_FILE, SOURCE_TABLE } from './sourceTable.js
 
 export interface SeedOptions {
   readonly file: string;
-  /** Event time of the last row, epoch ms (the caller's clock). */
+  /** Event time of the first row, epoch ms (the caller's clock). */
   readonly now: number;
   readonly count?: number;
   readonly users?: number;
   readonly seed?: number;
   readonly malformed?: number;
+  /** Between two rows' event times (default 1 ms: a few hundred rows end well under a second ahead). */
   readonly spacingMs?: number;
 }
 
@@ -35,7 +38,7 @@ export function seedDb(options: SeedOptions): SeedResult {
   const count = options.count ?? 100;
   const users = options.users ?? 10;
   const malformed = options.malformed ?? 0;
-  const spacing = options.spacingMs ?? 1_000;
+  const spacing = options.spacingMs ?? 1;
   if (!Number.isInteger(count) || count < 0 || !Number.isInteger(users) || users < 1 || !Number.isInteger(malformed) || malformed < 0) {
     throw new Error('count and malformed must be integers >= 0, users >= 1');
   }
@@ -60,7 +63,7 @@ export function seedDb(options: SeedOptions): SeedResult {
         // Log-uniform from $1 to $5,000: mostly small, now and then large.
         const amount = Math.round(100 * Math.exp(random() * Math.log(5_000)));
         const currency = random() < 0.85 ? 'USD' : 'EUR';
-        const createdAt = new Date(options.now - (total - 1 - i) * spacing).toISOString();
+        const createdAt = new Date(options.now + i * spacing).toISOString();
         let row: [string | null, number | null, string | null, string | null, string] = [userId, amount, currency, pick(MERCHANTS), createdAt];
         if (bad.has(i)) {
           const kind = nthBad++ % 3;
@@ -78,26 +81,21 @@ export function seedDb(options: SeedOptions): SeedResult {
 }
 
 /**
- * `kastor bank seed-db [--data ./data] [--count 100] [--users 10] [--seed 1] [--malformed 0]`:
- * the command line's flags (strings, as parseArgs gives them) to a seeding, and its report line.
+ * `kastor bank seed-db [--data ./data] [--count 100] [--users 10] [--seed 1] [--malformed 0]`: the
+ * command line's options (parsed and checked by src/cli/commands/bank.ts) to a seeding, and its
+ * report line.
  */
 export function seedDbCommand(
-  flags: Readonly<{ data: string; count?: string; users?: string; seed?: string; malformed?: string }>,
+  flags: Readonly<{ data: string; count?: number; users?: number; seed?: number; malformed?: number }>,
   now: number,
 ): string {
-  const int = (name: string, value: string | undefined, fallback: number): number => {
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be an integer >= 0, not ${value}`);
-    return n;
-  };
   const r = seedDb({
     file: join(flags.data, SOURCE_FILE),
     now,
-    count: int('count', flags.count, 100),
-    users: int('users', flags.users, 10),
-    seed: int('seed', flags.seed, 1),
-    malformed: int('malformed', flags.malformed, 0),
+    count: flags.count ?? 100,
+    users: flags.users ?? 10,
+    seed: flags.seed ?? 1,
+    malformed: flags.malformed ?? 0,
   });
   return `inserted ${r.inserted} rows (${r.malformed} malformed) into ${r.file}, ids ${r.firstId}-${r.lastId}`;
 }

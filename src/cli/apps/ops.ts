@@ -15,6 +15,7 @@ import { opsRoutes } from '../../apps/ops/opsRoutes.js';
 import { SystemClock } from '../../clock/SystemClock.js';
 import { nanoidSource } from '../../ids/IdSource.js';
 import type { AppContext, HostedApp } from '../apps.js';
+import { requireBroker } from '../requireBroker.js';
 
 export function opsHosted(ctx: AppContext): HostedApp {
   const readModel = new SqliteOpsReadModel(ctx.db, ctx.readDb);
@@ -54,8 +55,11 @@ export async function logsForwardCommand(options: LogsForwardOptions): Promise<F
   if (options.transport !== 'kafka') {
     throw new Error('logs forward needs --transport kafka: the memory transport lives inside one `kastor run` process');
   }
+  const brokers = options.brokers ?? '127.0.0.1:9092';
+  // The producer would wait for a broker for ever: check one answers before reading any line.
+  await requireBroker(brokers);
   const { KafkaBroker } = await import('../../../adapters/kafka/index.js');
-  const broker = new KafkaBroker({ brokers: options.brokers ?? '127.0.0.1:9092', clientId: 'kastor-logs' });
+  const broker = new KafkaBroker({ brokers, clientId: 'kastor-logs' });
   try {
     return await forwardLogSource(options.file, { broker, clock: new SystemClock(), ids: nanoidSource, service: options.service });
   } finally {

@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import { CommanderError } from 'commander';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCommand } from '../../src/cli/commands/run.js';
+import { type RunOptions, type RunningProcess, startProcess } from '../../src/cli/runCommand.js';
+import { postJson } from '../support/childProcess.js';
+import { waitFor } from '../support/waitFor.js';
+import { runCli } from './runCli.js';
+
+/** What `kastor run <args>` would start the process with. */
+async function parsed(args: string[]): Promise<RunOptions> {
+  let options: RunOptions | undefined;
+  const command = runCommand(async (o) => void (options = o)).exitOverride().configureOutput({ writeErr: () => undefined });
+  await command.parseAsync(args, { from: 'user' });
+  return options!;
+}
+
+describe('kastor run: start-up options', function () {
+  this.timeout(60_000);
+
+  it('keeps the defaults, and takes --profile and --max-live-actors', async () => {
+    expect(await parsed([])).to.deep.equal({
+      apps: [], transport: 'memory', brokers: '127.0.0.1:9092', dataDir: './data', port: 8080, host: '0.0.0.0',
+      changelogs: false, profile: 'local', maxLiveActors: 10_000,
+    });
+    expect(await parsed(['social', 'bank', '--transport', 'kafka', '--profile', 'production', '--max-live-actors', '500', '--port', '0']))
+      .to.deep.include({ apps: ['social', 'bank'], transport: 'kafka', changelogs: true, profile: 'production', maxLiveActors: 500, port: 0 });
+    expect(await parsed(['--transport', 'kafka', '--changelogs', 'off'])).to.deep.include({ changelogs: false });
+    for (const bad of [['--profile', 'staging'], ['--max-live-actors', '-3'], ['--max-live-actors', 'lots']]) {
+      await parsed(bad).then(
+        () => expect.fail(`${bad.join(' ')} was accepted`),
+        (e: unknown) => expect(e).to.be.instanceOf(CommanderError).with.property('code', 'commander.invalidArgument'),
+      );
+    }
+  });
+
+  it('--profile reaches the topics the runtime creates: production asks for 3 replicas', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kastor-profile-'));
+    try {
+      // The embedded log is one broker: a production topic (3 replicas) cannot be placed on it.
+      const r = await runCli(['run', 'social', '--profile', 'production', '--data', dataDir, '--port', '0', '--host', '127.0.0.1']);
+      expect(r.code, r.stderr).to.equal(1);
+      expect(r.stderr).to.include('replication factor 3 is larger than the 1 broker(s) available');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  describe('--max-live-actors reaches the actor hosts', () => {
+    let dataDir: string;
+    let p: RunningProcess | undefined;
+    beforeEach(() => (dataDir = mkdtempSync(join(tmpdir(), 'kastor-maxlive-'))));
+    afterEach(async () => {
+      await p?.stop();
+      p = undefined;
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    async function startWithFourPosts(maxLiveActors: number | undefined): Promise<RunningProcess> {
+      const options = await parsed(['social', '--data', dataDir, '--port', '0', '--host', '127.0.0.1',
+        ...(maxLiveActors === undefined ? [] : ['--max-live-actors', String(maxLiveActors)])]);
+      p = await startProcess(options);
+      const base = `http://127.0.0.1:${p.port}`;
+      for (let i = 0; i < 4; i++) {
+        const response = await postJson(base, '/social/posts', { userId: `u${i}`, text: 'hello', hashtags: [] });
+        expect(response.status).to.be.oneOf([200, 201, 202]);
+      }
+      return p;
+    }
+
+    /** Post actors evicted to the store so far, as /metrics reports them. */
+    async function passivations(q: RunningProcess): Promise<number> {
+      const text = await (await fetch(`http://127.0.0.1:${q.port}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('kastor_passivations_total{') && l.includes('stage="social.post"'));
+      return line === undefined ? 0 : Number(line.split(' ').at(-1));
+    }
+
+    it('default: the four post actors stay in memory', async () => {
+      const q = await startWithFourPosts(undefined);
+      await waitFor(() => q.runtime.host('social', 'post').liveActors === 4, { timeoutMs: 15_000, message: () => 'four live post actors' });
+      expect(await passivations(q)).to.equal(0);
+    });
+
+    it('--max-live-actors 1: the others are passivated to the store', async () => {
+      const q = await startWithFourPosts(1);
+      await waitFor(async () => (await passivations(q)) >= 3, { timeoutMs: 15_000, message: () => 'three post actors passivated' });
+      expect(q.runtime.host('social', 'post').liveActors).to.be.at.most(1);
+    });
+  });
+});

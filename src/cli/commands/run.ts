@@ -1,0 +1,56 @@
+/** `kastor run [apps...]`: hosts the applications until a signal (src/cli/runCommand.ts). */
+import { Command, Option } from 'commander';
+import type { DeploymentProfile } from '../../topics/TopicDeclaration.js';
+import { APPS } from '../apps.js';
+import { type RunOptions, runUntilSignalled } from '../runCommand.js';
+import {
+  type Transport, appsArgument, brokersOption, dataOption, parsePort, profileOption, transportOption, wholeNumber,
+} from './options.js';
+
+interface RunFlags {
+  readonly transport: Transport;
+  readonly brokers: string;
+  readonly data: string;
+  readonly port: number;
+  readonly host: string;
+  readonly changelogs?: 'on' | 'off';
+  readonly profile: DeploymentProfile;
+  readonly maxLiveActors: number;
+}
+
+export const DEFAULT_MAX_LIVE_ACTORS = 10_000;
+
+/** The process's options from the command line's. */
+export function runOptions(apps: readonly string[], flags: RunFlags): RunOptions {
+  return {
+    apps,
+    transport: flags.transport,
+    brokers: flags.brokers,
+    dataDir: flags.data,
+    port: flags.port,
+    host: flags.host,
+    // Partitions move between instances on Kafka: state must follow them.
+    changelogs: flags.changelogs === undefined ? flags.transport === 'kafka' : flags.changelogs === 'on',
+    profile: flags.profile,
+    maxLiveActors: flags.maxLiveActors,
+  };
+}
+
+/** `start` runs the process; it returns once it is serving (the signal handlers end it). */
+export function runCommand(start: (options: RunOptions) => Promise<void> = runUntilSignalled): Command {
+  return new Command('run')
+    .description('host the applications\' actors and HTTP routes until SIGTERM or SIGINT (then drain and exit 0; a fatal fault exits 1)')
+    .addArgument(appsArgument(Object.keys(APPS)))
+    .addOption(transportOption())
+    .addOption(brokersOption())
+    .addOption(dataOption())
+    .addOption(new Option('--port <n>', 'HTTP port (0: any free port)').default(8080).argParser(parsePort))
+    .addOption(new Option('--host <address>', 'HTTP address to listen on').default('0.0.0.0'))
+    .addOption(new Option('--changelogs <on|off>', 'back actor state with changelog topics (default: on with kafka)').choices(['on', 'off']))
+    .addOption(profileOption('replicas of the topics created when missing (local: 1; production: 3, min.insync.replicas 2)'))
+    .addOption(new Option('--max-live-actors <n>', 'actors kept in memory per entity; the others are passivated to the store')
+      .default(DEFAULT_MAX_LIVE_ACTORS).argParser(wholeNumber(1)))
+    .action(async (apps: string[], flags: RunFlags) => {
+      await start(runOptions(apps, flags));
+    });
+}
