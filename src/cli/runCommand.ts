@@ -3,7 +3,7 @@
  * SIGTERM/SIGINT drain (stop intake, finish and commit the batches in flight, flush) and exit 0
  * within a deadline; a fatal fault exits non-zero so that the supervisor restarts the process.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { DependencyContainer } from 'tsyringe';
 import type { Broker } from '../broker/Broker.js';
 import type { Clock } from '../clock/Clock.js';
@@ -13,7 +13,7 @@ import type { Metrics } from '../metrics/Metrics.js';
 import type { StateStore } from '../store/StateStore.js';
 import { Runtime } from '../host/Runtime.js';
 import { runtimeLag } from '../host/lag.js';
-import { Router } from '../http/Router.js';
+import { createHttpApp } from '../http/createHttpApp.js';
 import { APPS, resolveApps } from './apps.js';
 import { TOKENS, createContainer, readConnection, type TransportOptions } from './container.js';
 import type { SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
@@ -63,27 +63,23 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   const background = hosted.flatMap((h) => h.background ?? []);
   for (const service of background) await service.start();
 
-  const router = new Router(log);
-  router.get('/healthz', () => ({ status: runtime.healthy ? 200 : 503, body: { ok: runtime.healthy } }));
-  router.get('/readyz', () => ({ status: runtime.ready ? 200 : 503, body: { ready: runtime.ready } }));
-  for (const h of hosted) h.routes(router);
+  const http = createHttpApp({ log });
+  http.get('/healthz', async (_req, reply) => reply.code(runtime.healthy ? 200 : 503).send({ ok: runtime.healthy }));
+  http.get('/readyz', async (_req, reply) => reply.code(runtime.ready ? 200 : 503).send({ ready: runtime.ready }));
+  for (const h of hosted) h.routes(http);
   const lagGauge = metrics.gauge('kastor_consumer_lag', 'High watermark minus the offset the stage stored');
-  const server = createServer((req, res) => {
-    if (req.url !== '/metrics') return router.listener(req, res);
-    runtimeLag(runtime, broker, store)
-      .then((lags) => {
-        for (const l of lags) lagGauge({ stage: l.stage, topic: l.topic, partition: String(l.partition) }, l.lag);
-      })
-      .catch((error) => log.warn('consumer lag unavailable', { error }))
-      .finally(() => {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-        res.end(metrics.render());
-      });
+  http.get('/metrics', async (_req, reply) => {
+    try {
+      for (const l of await runtimeLag(runtime, broker, store)) {
+        lagGauge({ stage: l.stage, topic: l.topic, partition: String(l.partition) }, l.lag);
+      }
+    } catch (error) {
+      log.warn('consumer lag unavailable', { error });
+    }
+    return reply.type('text/plain; version=0.0.4').send(await metrics.render());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
-  });
+  await http.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
+  const server = http.server;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   log.info('kastor running', { apps: names, transport: options.transport, port, dataDir: options.dataDir });
@@ -93,9 +89,8 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
     stopping ??= (async () => {
       // Stop intake; requests in flight finish (their records are produced and answered).
       // Long-lived responses (server-sent events) would hold close() open: cut them after a grace.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections?.();
-      const grace = setTimeout(() => server.closeAllConnections?.(), 1_000);
+      const closed = http.close();
+      const grace = setTimeout(() => server.closeAllConnections(), 1_000);
       await closed;
       clearTimeout(grace);
       for (const service of background) await service.stop();
