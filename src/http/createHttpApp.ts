@@ -33,7 +33,9 @@ export interface HttpAppOptions {
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const { log } = options;
   const bodyLimit = options.bodyLimit ?? MAX_BODY_BYTES;
-  const app = Fastify({ logger: false, bodyLimit }).withTypeProvider<ZodTypeProvider>();
+  // While closing, requests already on an open connection are still served, as they were before
+  // fastify: a 503 of fastify's own would not be our `{ error }`, and the stop cuts what remains.
+  const app = Fastify({ logger: false, bodyLimit, return503OnClosing: false }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(zodValidatorCompiler);
   // The edge speaks JSON only, whatever the content type says: `curl -d` sends a form type.
   app.removeAllContentTypeParsers();
