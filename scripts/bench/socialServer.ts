@@ -8,7 +8,6 @@
  *   node --import tsx scripts/bench/socialServer.ts <memory|memory-volatile|kafka> <dataDir> <port> <prefix> <brokers>
  * SIGTERM drains and exits 0 after deleting its topics (kafka).
  */
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { MemoryBroker } from '../../adapters/memory/index.js';
 import { SqliteStateStore, openDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
@@ -16,7 +15,7 @@ import { socialHosted } from '../../src/cli/apps/social.js';
 import type { Broker } from '../../src/broker/Broker.js';
 import { SystemClock } from '../../src/clock/SystemClock.js';
 import { Runtime } from '../../src/host/Runtime.js';
-import { Router } from '../../src/http/Router.js';
+import { createHttpApp } from '../../src/http/createHttpApp.js';
 import { nanoidSource } from '../../src/ids/IdSource.js';
 import { silentLogger } from '../../src/log/Logger.js';
 import { Metrics } from '../../src/metrics/Metrics.js';
@@ -48,15 +47,15 @@ async function main(): Promise<void> {
     },
   });
   await runtime.start();
-  const router = new Router(silentLogger);
-  router.get('/readyz', () => ({ status: runtime.healthy ? 200 : 503, body: { ready: runtime.healthy } }));
-  hosted.routes(router);
-  const server = createServer(router.listener);
-  await new Promise<void>((resolve) => server.listen(Number(port), '127.0.0.1', resolve));
+  const http = createHttpApp({ log: silentLogger });
+  http.get('/readyz', async (_req, reply) => reply.code(runtime.healthy ? 200 : 503).send({ ready: runtime.healthy }));
+  hosted.routes(http);
+  await http.listen({ port: Number(port), host: '127.0.0.1' });
   // With --profile (BENCH_PROFILE), a CPU profile of the server from ready to SIGTERM.
   await profiled(`latency-server-${transport}`, () => new Promise((resolve) => process.once('SIGTERM', resolve)));
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeAllConnections();
+  const closed = http.close();
+  http.server.closeAllConnections();
+  await closed;
   await runtime.stop();
   await producer.close();
   if (transport === 'kafka') {

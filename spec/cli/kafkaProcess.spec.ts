@@ -12,7 +12,6 @@
  */
 import { expect } from 'chai';
 import { execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +28,8 @@ import { partitionForKey } from '../../src/broker/murmur2.js';
 import type { BrokerRecord } from '../../src/broker/Record.js';
 import { DLQ_HEADERS } from '../../src/host/deadLetter.js';
 import { deadLetterTopic } from '../../src/host/topology.js';
-import { Router } from '../../src/http/Router.js';
+import { createHttpApp } from '../../src/http/createHttpApp.js';
+import { silentLogger } from '../../src/log/Logger.js';
 import { type KastorChild, postJson, startAtTheEnd, startKastor, stopKastor } from '../support/childProcess.js';
 import { GroupReader } from '../support/GroupReader.js';
 import { describeKafka, kafkaBrokers } from '../support/kafka.js';
@@ -353,26 +353,24 @@ describeKafka('kastor run social --transport kafka, as a child process', functio
 // or metadata could not be read), the request gets a 503 with the reason, not a bare 500.
 describe('a request whose record the broker did not take', () => {
   it('is answered 503 with the reason when the broker error is retriable, 500 otherwise', async () => {
-    const router = new Router()
-      .post('/away', () => {
-        throw new BrokerUnavailable('deliver a record to tracking.social.comments: Local: Message timed out');
-      })
-      .post('/broken', () => {
-        throw new BrokerError('topic config is invalid');
-      });
-    const server = createServer(router.listener);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
+    const http = createHttpApp({ log: silentLogger });
+    http.post('/away', async () => {
+      throw new BrokerUnavailable('deliver a record to tracking.social.comments: Local: Message timed out');
+    });
+    http.post('/broken', async () => {
+      throw new BrokerError('topic config is invalid');
+    });
+    const base = await http.listen({ port: 0, host: '127.0.0.1' });
     try {
-      const away = await postJson(`http://127.0.0.1:${port}`, '/away', {});
+      const away = await postJson(base, '/away', {});
       expect(away.status).to.equal(503);
       expect(away.headers.get('retry-after')).to.equal('1');
       expect(((await away.json()) as { error: string }).error).to.match(/broker is unavailable.*Message timed out/);
-      const broken = await postJson(`http://127.0.0.1:${port}`, '/broken', {});
+      const broken = await postJson(base, '/broken', {});
       expect(broken.status).to.equal(500);
       expect(await broken.json()).to.deep.equal({ error: 'internal error' });
     } finally {
-      server.close();
+      await http.close();
     }
   });
 });

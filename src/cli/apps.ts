@@ -9,7 +9,7 @@ import type { IdSource } from '../ids/IdSource.js';
 import type { Logger } from '../log/Logger.js';
 import type { Metrics } from '../metrics/Metrics.js';
 import type { AppDefinition } from '../host/AppDefinition.js';
-import type { Router } from '../http/Router.js';
+import type { HttpApp } from '../http/createHttpApp.js';
 import type { SqliteDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
 import { socialDefinition, socialHosted } from './apps/social.js';
 import { bankDefinition, bankHosted } from './apps/bank.js';
@@ -44,7 +44,8 @@ export interface BackgroundService {
 
 export interface HostedApp {
   readonly definition: AppDefinition;
-  routes(router: Router): void;
+  /** Registers the app's routes on the process's HTTP edge. */
+  routes(app: HttpApp): void;
   readonly background?: readonly BackgroundService[];
 }
 

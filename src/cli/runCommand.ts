@@ -3,7 +3,7 @@
  * SIGTERM/SIGINT drain (stop intake, finish and commit the batches in flight, flush) and exit 0
  * within a deadline; a fatal fault exits non-zero so that the supervisor restarts the process.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { DependencyContainer } from 'tsyringe';
 import type { Broker } from '../broker/Broker.js';
 import type { Clock } from '../clock/Clock.js';
@@ -13,7 +13,7 @@ import type { Metrics } from '../metrics/Metrics.js';
 import type { StateStore } from '../store/StateStore.js';
 import { Runtime } from '../host/Runtime.js';
 import { runtimeLag } from '../host/lag.js';
-import { Router } from '../http/Router.js';
+import { createHttpApp } from '../http/createHttpApp.js';
 import { APPS, resolveApps } from './apps.js';
 import { TOKENS, createContainer, readConnection, type TransportOptions } from './container.js';
 import type { SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
@@ -37,6 +37,7 @@ export interface RunningProcess {
   readonly server: Server;
   readonly runtime: Runtime;
   readonly port: number;
+  readonly log: Logger;
   stop(): Promise<void>;
 }
 
@@ -83,39 +84,40 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
     throw e;
   }
 
-  const router = new Router(log);
-  router.get('/healthz', () => ({ status: runtime.healthy ? 200 : 503, body: { ok: runtime.healthy } }));
-  router.get('/readyz', () => ({ status: runtime.ready ? 200 : 503, body: { ready: runtime.ready } }));
-  for (const h of hosted) h.routes(router);
+  let stopping: Promise<void> | undefined;
+  const http = createHttpApp({ log, metrics });
+  http.get('/healthz', async (_req, reply) => reply.code(runtime.healthy ? 200 : 503).send({ ok: runtime.healthy }));
+  http.get('/readyz', async (_req, reply) => reply.code(runtime.ready ? 200 : 503).send({ ready: runtime.ready }));
+  for (const h of hosted) h.routes(http);
   const lagGauge = metrics.gauge('kastor_consumer_lag', 'High watermark minus the offset the stage stored');
-  const server = createServer((req, res) => {
-    if (req.url !== '/metrics') return router.listener(req, res);
-    runtimeLag(runtime, broker, store)
-      .then((lags) => {
-        for (const l of lags) lagGauge({ stage: l.stage, topic: l.topic, partition: String(l.partition) }, l.lag);
-      })
-      .catch((error) => log.warn('consumer lag unavailable', { error }))
-      .finally(() => {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-        void metrics.render().then((text) => res.end(text));
-      });
+  http.get('/metrics', async (_req, reply) => {
+    try {
+      for (const l of await runtimeLag(runtime, broker, store)) {
+        lagGauge({ stage: l.stage, topic: l.topic, partition: String(l.partition) }, l.lag);
+      }
+    } catch (error) {
+      log.warn('consumer lag unavailable', { error });
+    }
+    return reply.type('text/plain; version=0.0.4').send(await metrics.render());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
-  });
+  try {
+    await http.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
+  } catch (e) {
+    // The port is taken (or not ours): what started must not keep the process alive.
+    await stop().catch(() => undefined);
+    throw e;
+  }
+  const server = http.server;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   log.info('kastor running', { apps: names, transport: options.transport, port, dataDir: options.dataDir });
 
-  let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       // Stop intake; requests in flight finish (their records are produced and answered).
       // Long-lived responses (server-sent events) would hold close() open: cut them after a grace.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections?.();
-      const grace = setTimeout(() => server.closeAllConnections?.(), 1_000);
+      const closed = http.close();
+      const grace = setTimeout(() => server.closeAllConnections(), 1_000);
       await closed;
       clearTimeout(grace);
       for (const service of background) await service.stop();
@@ -128,7 +130,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
     })();
     return stopping;
   }
-  return { server, runtime, port, stop };
+  return { server, runtime, port, log, stop };
 }
 
 /** Runs until a signal; drains within the deadline, else exits non-zero. */
@@ -136,9 +138,9 @@ export async function runUntilSignalled(options: RunOptions): Promise<void> {
   const running = await startProcess(options);
   const deadline = options.drainDeadlineMs ?? 15_000;
   const onSignal = (signal: string) => {
-    process.stderr.write(JSON.stringify({ level: 'info', message: 'draining', signal }) + '\n');
+    running.log.info('draining', { signal });
     const timer = setTimeout(() => {
-      process.stderr.write(JSON.stringify({ level: 'error', message: 'drain deadline passed' }) + '\n');
+      running.log.error('drain deadline passed', { deadlineMs: deadline });
       process.exit(1);
     }, deadline);
     timer.unref();

@@ -1,13 +1,12 @@
 import { expect } from 'chai';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SqliteBankReadModel } from '../../../adapters/sqlite/SqliteBankReadModel.js';
 import { SqliteStateStore } from '../../../adapters/sqlite/SqliteStateStore.js';
 import type { AlertRaised } from '../../../actors/bank/events.js';
 import { bankRoutes } from '../../../src/apps/bank/bankRoutes.js';
 import type { Producer } from '../../../src/broker/Broker.js';
 import { VirtualClock } from '../../../src/clock/VirtualClock.js';
-import { Router } from '../../../src/http/Router.js';
+import { type HttpApp, createHttpApp } from '../../../src/http/createHttpApp.js';
+import { silentLogger } from '../../../src/log/Logger.js';
 import { waitFor } from '../../support/waitFor.js';
 import { SseReader } from './sse.js';
 
@@ -23,7 +22,7 @@ describe('alert stream (server-sent events)', function () {
   let store: SqliteStateStore;
   let readModel: SqliteBankReadModel;
   let clock: VirtualClock;
-  let server: Server;
+  let http: HttpApp;
   let base: string;
   const open: Array<{ controller: AbortController; sse: SseReader }> = [];
 
@@ -49,18 +48,17 @@ describe('alert stream (server-sent events)', function () {
     readModel = new SqliteBankReadModel(store.db);
     clock = new VirtualClock('2026-01-01T12:00:00Z');
     const unused: Producer = { send: async () => [], flush: async () => undefined, close: async () => undefined };
-    const router = bankRoutes(new Router(), { producer: unused, readModel, clock, ids: { next: () => 'x' }, heartbeatMs: HEARTBEAT_MS });
-    server = createServer(router.listener);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    http = bankRoutes(createHttpApp({ log: silentLogger }), { producer: unused, readModel, clock, ids: { next: () => 'x' }, heartbeatMs: HEARTBEAT_MS });
+    base = await http.listen({ port: 0, host: '127.0.0.1' });
   });
   afterEach(async () => {
     for (const { controller, sse } of open.splice(0)) {
       controller.abort();
       await sse.cancel();
     }
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    const closed = http.close();
+    http.server.closeAllConnections();
+    await closed;
     store.close();
   });
 

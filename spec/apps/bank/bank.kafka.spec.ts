@@ -1,8 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KafkaBroker } from '../../../adapters/kafka/index.js';
@@ -15,7 +13,7 @@ import { SystemClock } from '../../../src/clock/SystemClock.js';
 import { DLQ_HEADERS } from '../../../src/host/deadLetter.js';
 import { Runtime } from '../../../src/host/Runtime.js';
 import { allTopics } from '../../../src/host/topology.js';
-import { Router } from '../../../src/http/Router.js';
+import { type HttpApp, createHttpApp } from '../../../src/http/createHttpApp.js';
 import { seededIdSource } from '../../../src/ids/IdSource.js';
 import { silentLogger } from '../../../src/log/Logger.js';
 import { Metrics } from '../../../src/metrics/Metrics.js';
@@ -36,7 +34,7 @@ describeKafka('MyBank on the kafka transport: source database → CDC → accoun
   let producer: Producer;
   let hosted: HostedApp;
   let runtime: Runtime;
-  let server: Server;
+  let http: HttpApp | undefined;
   let base: string;
 
   before(async () => {
@@ -54,16 +52,15 @@ describeKafka('MyBank on the kafka transport: source database → CDC → accoun
     runtime = new Runtime([hosted.definition], { broker, store, clock, ids, backoffMs: () => 50 });
     await runtime.start();
     for (const service of hosted.background ?? []) await service.start();
-    const router = new Router();
-    hosted.routes(router);
-    server = createServer(router.listener);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    http = createHttpApp({ log: silentLogger });
+    hosted.routes(http);
+    base = await http.listen({ port: 0, host: '127.0.0.1' });
   });
 
   after(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    const closed = http?.close();
+    http?.server.closeAllConnections();
+    await closed;
     for (const service of hosted?.background ?? []) await service.stop();
     await runtime?.stop();
     await producer?.close();

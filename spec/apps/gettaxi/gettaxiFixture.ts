@@ -5,7 +5,6 @@
  * and with the broker at hand, to read what went through the topics.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteAnalyticsSink } from '../../../adapters/sinks/SqliteAnalyticsSink.js';
@@ -17,7 +16,8 @@ import { gettaxiRoutes } from '../../../src/apps/gettaxi/gettaxiRoutes.js';
 import type { Broker, Producer } from '../../../src/broker/Broker.js';
 import type { BrokerRecord } from '../../../src/broker/Record.js';
 import { SystemClock } from '../../../src/clock/SystemClock.js';
-import { Router } from '../../../src/http/Router.js';
+import { type HttpApp, createHttpApp } from '../../../src/http/createHttpApp.js';
+import { silentLogger } from '../../../src/log/Logger.js';
 import { Runtime } from '../../../src/host/Runtime.js';
 import { seededIdSource } from '../../../src/ids/IdSource.js';
 import { waitFor } from '../../support/waitFor.js';
@@ -38,7 +38,7 @@ export class GettaxiProcess {
     readonly store: SqliteStateStore,
     private readonly readDb: SqliteDatabase,
     private readonly producer: Producer,
-    private readonly server: Server,
+    private readonly http: HttpApp,
     private readonly dir: string,
     readonly base: string,
   ) {}
@@ -57,12 +57,9 @@ export class GettaxiProcess {
     });
     await runtime.start();
     const producer = broker.producer({ clientId: 'gettaxi-spec-edge' });
-    const router = gettaxiRoutes(new Router(), { producer, readModel, clock, ids: seededIdSource(seed + 1000), topics });
-    const server = createServer(router.listener);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    return new GettaxiProcess(broker, dataset, topics, runtime, store, readDb, producer, server, dir, `http://127.0.0.1:${port}`);
+    const http = gettaxiRoutes(createHttpApp({ log: silentLogger }), { producer, readModel, clock, ids: seededIdSource(seed + 1000), topics });
+    const base = await http.listen({ port: 0, host: '127.0.0.1' });
+    return new GettaxiProcess(broker, dataset, topics, runtime, store, readDb, producer, http, dir, base);
   }
 
   async call(method: string, path: string, body?: unknown): Promise<Reply> {
@@ -126,8 +123,9 @@ export class GettaxiProcess {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections?.();
+    const closed = this.http.close();
+    this.http.server.closeAllConnections();
+    await closed;
     await this.runtime.stop();
     await this.producer.close();
     this.readDb.close();

@@ -6,14 +6,14 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { type Server, createServer } from 'node:http';
 import { KafkaBroker } from '../../../adapters/kafka/index.js';
 import { createMovieflixTopics } from '../../../config/movieflix.js';
 import { movieflixRoutes } from '../../../src/apps/movieflix/movieflixRoutes.js';
 import type { Producer } from '../../../src/broker/Broker.js';
 import { SystemClock } from '../../../src/clock/SystemClock.js';
 import { allTopics } from '../../../src/host/topology.js';
-import { Router } from '../../../src/http/Router.js';
+import { type HttpApp, createHttpApp } from '../../../src/http/createHttpApp.js';
+import { silentLogger } from '../../../src/log/Logger.js';
 import { seededIdSource } from '../../../src/ids/IdSource.js';
 import { describeKafka, kafkaBrokers, recordingKafkaLogger } from '../../support/kafka.js';
 import { waitForValue } from '../../support/waitFor.js';
@@ -26,7 +26,7 @@ describeKafka('MovieFlix on the kafka transport', function () {
   let fx: MovieflixFixture;
   let p: MovieflixProcess;
   let edge: Producer;
-  let server: Server;
+  let http: HttpApp | undefined;
   let base: string;
 
   before(async () => {
@@ -38,18 +38,15 @@ describeKafka('MovieFlix on the kafka transport', function () {
     });
     p = await fx.start();
     edge = broker.producer({ profile: 'reliable', clientId: 'movieflix-spec-edge' });
-    const router = movieflixRoutes(new Router(), {
+    http = movieflixRoutes(createHttpApp({ log: silentLogger }), {
       producer: edge, readModel: p.readModel, clock: new SystemClock(), ids: seededIdSource(5), topics: fx.topics,
       popularity: () => p.popularity.current(),
     });
-    server = createServer(router.listener);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    base = await http.listen({ port: 0, host: '127.0.0.1' });
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await http?.close();
     await edge?.close();
     const names = p ? allTopics(p.app).map((t) => t.name) : [];
     await p?.runtime.stop();

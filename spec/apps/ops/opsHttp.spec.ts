@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -17,7 +16,8 @@ import { type RunningProcess, startProcess } from '../../../src/cli/runCommand.j
 import { SystemClock } from '../../../src/clock/SystemClock.js';
 import { VirtualClock } from '../../../src/clock/VirtualClock.js';
 import { Runtime } from '../../../src/host/Runtime.js';
-import { Router } from '../../../src/http/Router.js';
+import { type HttpApp, createHttpApp } from '../../../src/http/createHttpApp.js';
+import { silentLogger } from '../../../src/log/Logger.js';
 import { seededIdSource } from '../../../src/ids/IdSource.js';
 import { waitFor } from '../../support/waitFor.js';
 
@@ -34,7 +34,7 @@ describe('ops app: metrics aggregation, log store and query service', function (
   let broker: MemoryBroker;
   let runtime: Runtime;
   let store: SqliteStateStore;
-  let server: Server;
+  let http: HttpApp;
   let base: string;
   const sinkClock = new VirtualClock(T);
 
@@ -52,10 +52,8 @@ describe('ops app: metrics aggregation, log store and query service', function (
       broker, store, clock: new SystemClock(), ids: seededIdSource(1), backoffMs: () => 1,
     });
     await runtime.start();
-    const router = opsRoutes(new Router(), { readModel });
-    server = createServer(router.listener);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    http = opsRoutes(createHttpApp({ log: silentLogger }), { readModel });
+    base = await http.listen({ port: 0, host: '127.0.0.1' });
 
     const producer = broker.producer({ profile: 'fire-and-forget' });
     const sample = (service: string, name: string, value: number, ms: number, i: number) => ({
@@ -78,7 +76,7 @@ describe('ops app: metrics aggregation, log store and query service', function (
   });
 
   after(async () => {
-    server.close();
+    await http.close();
     await runtime.stop();
     store.close();
     await broker.close();
@@ -110,7 +108,7 @@ describe('ops app: metrics aggregation, log store and query service', function (
   it('answers 400 for a bad service or minute, 404 for an unknown service', async () => {
     const badMinute = await get(base, '/ops/metrics/api?minute=yesterday');
     expect(badMinute.status).to.equal(400);
-    expect(badMinute.body.error).to.include('minute must be an ISO time');
+    expect(badMinute.body.error).to.include('invalid minute: must be an ISO time');
     expect((await get(base, '/ops/metrics/api?minute=2026-13-01T00:00')).status).to.equal(400);
     expect((await get(base, '/ops/metrics/bad%20name')).status).to.equal(400);
     const unknown = await get(base, '/ops/metrics/nobody');

@@ -12,10 +12,10 @@ import type { Clock } from '../../clock/Clock.js';
 import { isoAt } from '../../clock/Clock.js';
 import type { IdSource } from '../../ids/IdSource.js';
 import { badRequest, notFound } from '../../http/HttpError.js';
-import type { Router } from '../../http/Router.js';
-import { limitParam, validate } from '../../http/validate.js';
+import type { HttpApp } from '../../http/createHttpApp.js';
+import { limitQuery } from '../../http/zodValidation.js';
 import type { TopicDeclaration } from '../../topics/TopicDeclaration.js';
-import { alertStream } from './alertStream.js';
+import { streamAlerts } from './alertStream.js';
 import type { BankReadModel } from './BankReadModel.js';
 
 export interface BankServices {
@@ -29,8 +29,10 @@ export interface BankServices {
 }
 
 const newThreshold = z.object({ amountCents: thresholdCents, currency: currency.optional() });
+const ofUser = { params: z.object({ userId: userIdSchema }) };
+const alertsQuery = limitQuery(20, 100);
 
-export function bankRoutes(router: Router, services: BankServices): Router {
+export function bankRoutes(app: HttpApp, services: BankServices): HttpApp {
   const { producer, readModel, clock, ids } = services;
   const t = services.topics ?? bankTopics;
 
@@ -40,37 +42,34 @@ export function bankRoutes(router: Router, services: BankServices): Router {
     await producer.send([{ topic: topic.name, key, value: JSON.stringify(envelope) }]);
     return envelope;
   };
-  const userParam = (params: Readonly<Record<string, string>>) => validate(userIdSchema, params.userId, 'userId');
-
-  return router
-    .post('/bank/users/:userId/threshold', async (req) => {
-      const userId = userParam(req.params);
-      const body = validate(newThreshold, req.body);
-      const e = await publish(t.userSettings, userId, {
-        type: 'bank.threshold_set', userId, amountCents: body.amountCents, currency: body.currency ?? 'USD',
-      });
-      return { status: 202, body: { userId, amountCents: body.amountCents, currency: body.currency ?? 'USD', at: e.at } };
-    })
-    .delete('/bank/users/:userId/threshold', async (req) => {
-      const userId = userParam(req.params);
-      const e = await publish(t.userSettings, userId, { type: 'bank.threshold_cleared', userId });
-      return { status: 202, body: { userId, at: e.at } };
-    })
-    .get('/bank/users/:userId/threshold', (req) => {
-      const userId = userParam(req.params);
-      const threshold = readModel.threshold(userId);
-      if (!threshold) throw notFound(`user ${userId} never set a threshold`);
-      return { status: 200, body: threshold };
-    })
-    .get('/bank/users/:userId/alerts', (req) => {
-      const userId = userParam(req.params);
-      return { status: 200, body: { items: readModel.alerts(userId, limitParam(req.query, 20, 100)) } };
-    })
-    .get('/bank/users/:userId/alerts/stream', (req) => {
-      const userId = userParam(req.params);
-      const header = req.raw.headers['last-event-id'];
-      const lastEventId = Array.isArray(header) ? header[0] : header;
-      if (lastEventId !== undefined && !/^[A-Za-z0-9_:/-]{1,64}$/.test(lastEventId)) throw badRequest('Last-Event-ID is not an alert id');
-      return alertStream(userId, { readModel, clock, heartbeatMs: services.heartbeatMs ?? 15_000, lastEventId });
-    });
+  app.post('/bank/users/:userId/threshold', { schema: { ...ofUser, body: newThreshold } }, async (req, reply) => {
+    const { userId } = req.params;
+    const { amountCents } = req.body;
+    const currency = req.body.currency ?? 'USD';
+    const e = await publish(t.userSettings, userId, { type: 'bank.threshold_set', userId, amountCents, currency });
+    return reply.code(202).send({ userId, amountCents, currency, at: e.at });
+  });
+  app.delete('/bank/users/:userId/threshold', { schema: ofUser }, async (req, reply) => {
+    const { userId } = req.params;
+    const e = await publish(t.userSettings, userId, { type: 'bank.threshold_cleared', userId });
+    return reply.code(202).send({ userId, at: e.at });
+  });
+  app.get('/bank/users/:userId/threshold', { schema: ofUser }, async (req) => {
+    const { userId } = req.params;
+    const threshold = readModel.threshold(userId);
+    if (!threshold) throw notFound(`user ${userId} never set a threshold`);
+    return threshold;
+  });
+  app.get('/bank/users/:userId/alerts', { schema: { ...ofUser, querystring: alertsQuery } }, async (req) => (
+    { items: readModel.alerts(req.params.userId, req.query.limit) }
+  ));
+  app.get('/bank/users/:userId/alerts/stream', { schema: ofUser }, (req, reply) => {
+    const { userId } = req.params;
+    const header = req.headers['last-event-id'];
+    const lastEventId = Array.isArray(header) ? header[0] : header;
+    if (lastEventId !== undefined && !/^[A-Za-z0-9_:/-]{1,64}$/.test(lastEventId)) throw badRequest('Last-Event-ID is not an alert id');
+    reply.hijack();
+    streamAlerts(reply.raw, userId, { readModel, clock, heartbeatMs: services.heartbeatMs ?? 15_000, lastEventId });
+  });
+  return app;
 }

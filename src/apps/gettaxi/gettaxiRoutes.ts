@@ -15,8 +15,7 @@ import type { Producer } from '../../broker/Broker.js';
 import type { Clock } from '../../clock/Clock.js';
 import type { IdSource } from '../../ids/IdSource.js';
 import { HttpError, badRequest, notFound } from '../../http/HttpError.js';
-import type { Router } from '../../http/Router.js';
-import { validate } from '../../http/validate.js';
+import type { HttpApp } from '../../http/createHttpApp.js';
 import type { TopicDeclaration } from '../../topics/TopicDeclaration.js';
 import type { GettaxiReadModel, RideView } from './GettaxiReadModel.js';
 
@@ -37,6 +36,14 @@ const taxiPosition = z.object({ lat: latitude, lon: longitude, available: z.bool
 const rideRequest = z.object({ userId: entityId, lat: latitude, lon: longitude });
 const taxiReport = z.object({ taxiId: entityId, lat: latitude.optional(), lon: longitude.optional(), at })
   .refine((b) => (b.lat === undefined) === (b.lon === undefined), { message: 'lat and lon go together' });
+/** A coordinate in the query string: present, a plain decimal number (not 1e3, 0x10, Infinity), in range. */
+const decimal = z.string({ error: 'is required' }).trim().min(1, 'is required')
+  .regex(/^[+-]?(\d+(\.\d*)?|\.\d+)$/, { error: (issue) => `must be a decimal number, not ${JSON.stringify(issue.input)}` })
+  .transform(Number);
+const estimateQuery = z.object({ lat: decimal.pipe(latitude), lon: decimal.pipe(longitude) });
+const ofUser = { params: z.object({ userId: entityId }) };
+const ofTaxi = { params: z.object({ taxiId: entityId }) };
+const ofRide = { params: z.object({ rideId: entityId }) };
 
 /** What a report needs of the ride, and the state it may still be in on its way there. */
 const REPORTS = {
@@ -44,7 +51,7 @@ const REPORTS = {
   dropoff: { type: 'taxi.passenger_dropped_off', needs: 'picked_up', passing: 'matched' },
 } as const satisfies Record<string, { type: string; needs: RideStatus; passing: RideStatus }>;
 
-export function gettaxiRoutes(router: Router, services: GettaxiServices): Router {
+export function gettaxiRoutes(app: HttpApp, services: GettaxiServices): HttpApp {
   const { producer, readModel, clock, ids } = services;
   const t = services.topics ?? gettaxiTopics;
   const settings = services.settings ?? gettaxiSettings;
@@ -85,52 +92,50 @@ export function gettaxiRoutes(router: Router, services: GettaxiServices): Router
     }
   };
 
-  const report = (kind: keyof typeof REPORTS) => async (req: { params: Readonly<Record<string, string>>; body: unknown }) => {
-    const rideId = validate(entityId, req.params.rideId, 'rideId');
-    const body = validate(taxiReport, req.body);
-    const when = eventTime(body.at);
-    await rideFor(rideId, body.taxiId, REPORTS[kind]);
-    await publish(t.taxiPosition, body.taxiId, { type: REPORTS[kind].type, taxiId: body.taxiId, rideId, lat: body.lat, lon: body.lon }, when);
-    return { status: 202, body: { rideId } };
-  };
-
-  return router
-    .post('/gettaxi/users/:userId/position', async (req) => {
-      const userId = validate(entityId, req.params.userId, 'userId');
-      const body = validate(userPosition, req.body);
-      await publish(t.userPosition, userId, { type: 'user.position_reported', userId, lat: body.lat, lon: body.lon }, body.at);
-      return { status: 202, body: { userId, region: cellOf(body, settings.cellDeg) } };
-    })
-    .post('/gettaxi/taxis/:taxiId/position', async (req) => {
-      const taxiId = validate(entityId, req.params.taxiId, 'taxiId');
-      const body = validate(taxiPosition, req.body);
-      await publish(t.taxiPosition, taxiId, { type: 'taxi.position_reported', taxiId, lat: body.lat, lon: body.lon, available: body.available }, body.at);
-      return { status: 202, body: { taxiId, region: cellOf(body, settings.cellDeg) } };
-    })
-    .post('/gettaxi/rides', async (req) => {
-      const body = validate(rideRequest, req.body);
-      const region = cellOf(body, settings.cellDeg);
-      // The surge is quoted now, from the read model, and the fare will use it.
-      const surge = readModel.surge(region)?.surge ?? 1;
-      const rideId = `ride_${ids.next()}`;
-      await publish(t.rideRequests, body.userId, { type: 'ride.requested', rideId, userId: body.userId, lat: body.lat, lon: body.lon, region, surge });
-      return { status: 202, body: { rideId } };
-    })
-    .get('/gettaxi/rides/:rideId', (req) => {
-      const rideId = validate(entityId, req.params.rideId, 'rideId');
-      const ride = readModel.ride(rideId);
-      if (!ride) throw notFound(`ride ${rideId} does not exist`);
-      return { status: 200, body: rideBody(ride) };
-    })
-    .post('/gettaxi/rides/:rideId/pickup', report('pickup'))
-    .post('/gettaxi/rides/:rideId/dropoff', report('dropoff'))
-    .get('/gettaxi/estimate', (req) => {
-      const point = { lat: coordinate(req.query, 'lat', latitude), lon: coordinate(req.query, 'lon', longitude) };
-      const region = cellOf(point, settings.cellDeg);
-      const surge = readModel.surge(region)?.surge ?? 1;
-      const { km, minutes } = settings.estimateBasis;
-      return { status: 200, body: { region, surge, estimate: rideCost(settings.tariff, km, minutes, surge) } };
+  app.post('/gettaxi/users/:userId/position', { schema: { ...ofUser, body: userPosition } }, async (req, reply) => {
+    const { userId } = req.params;
+    const body = req.body;
+    await publish(t.userPosition, userId, { type: 'user.position_reported', userId, lat: body.lat, lon: body.lon }, body.at);
+    return reply.code(202).send({ userId, region: cellOf(body, settings.cellDeg) });
+  });
+  app.post('/gettaxi/taxis/:taxiId/position', { schema: { ...ofTaxi, body: taxiPosition } }, async (req, reply) => {
+    const { taxiId } = req.params;
+    const body = req.body;
+    await publish(t.taxiPosition, taxiId, { type: 'taxi.position_reported', taxiId, lat: body.lat, lon: body.lon, available: body.available }, body.at);
+    return reply.code(202).send({ taxiId, region: cellOf(body, settings.cellDeg) });
+  });
+  app.post('/gettaxi/rides', { schema: { body: rideRequest } }, async (req, reply) => {
+    const body = req.body;
+    const region = cellOf(body, settings.cellDeg);
+    // The surge is quoted now, from the read model, and the fare will use it.
+    const surge = readModel.surge(region)?.surge ?? 1;
+    const rideId = `ride_${ids.next()}`;
+    await publish(t.rideRequests, body.userId, { type: 'ride.requested', rideId, userId: body.userId, lat: body.lat, lon: body.lon, region, surge });
+    return reply.code(202).send({ rideId });
+  });
+  app.get('/gettaxi/rides/:rideId', { schema: ofRide }, async (req) => {
+    const { rideId } = req.params;
+    const ride = readModel.ride(rideId);
+    if (!ride) throw notFound(`ride ${rideId} does not exist`);
+    return rideBody(ride);
+  });
+  for (const kind of ['pickup', 'dropoff'] as const) {
+    app.post(`/gettaxi/rides/:rideId/${kind}`, { schema: { ...ofRide, body: taxiReport } }, async (req, reply) => {
+      const { rideId } = req.params;
+      const body = req.body;
+      const when = eventTime(body.at);
+      await rideFor(rideId, body.taxiId, REPORTS[kind]);
+      await publish(t.taxiPosition, body.taxiId, { type: REPORTS[kind].type, taxiId: body.taxiId, rideId, lat: body.lat, lon: body.lon }, when);
+      return reply.code(202).send({ rideId });
     });
+  }
+  app.get('/gettaxi/estimate', { schema: { querystring: estimateQuery } }, async (req) => {
+    const region = cellOf(req.query, settings.cellDeg);
+    const surge = readModel.surge(region)?.surge ?? 1;
+    const { km, minutes } = settings.estimateBasis;
+    return { region, surge, estimate: rideCost(settings.tariff, km, minutes, surge) };
+  });
+  return app;
 }
 
 function rideBody(ride: RideView): Record<string, unknown> {
@@ -142,14 +147,6 @@ function rideBody(ride: RideView): Record<string, unknown> {
     ...(ride.cost !== null ? { cost: ride.cost, distanceKm: ride.distanceKm, durationMin: ride.durationMin } : {}),
     ...(ride.reason !== null ? { reason: ride.reason } : {}),
   };
-}
-
-/** A coordinate from the query string: present, a plain decimal number, in range. */
-function coordinate(query: URLSearchParams, name: 'lat' | 'lon', schema: z.ZodNumber): number {
-  const raw = query.get(name);
-  if (raw === null || raw.trim() === '') throw badRequest(`${name} is required`);
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(raw.trim())) throw badRequest(`${name} must be a decimal number, not ${JSON.stringify(raw)}`);
-  return validate(schema, Number(raw), name);
 }
 
 const conflict = (reason: string) => new HttpError(409, reason);

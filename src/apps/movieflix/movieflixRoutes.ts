@@ -13,8 +13,7 @@ import type { Producer } from '../../broker/Broker.js';
 import type { Clock } from '../../clock/Clock.js';
 import type { IdSource } from '../../ids/IdSource.js';
 import { badRequest, notFound } from '../../http/HttpError.js';
-import type { Router } from '../../http/Router.js';
-import { validate } from '../../http/validate.js';
+import type { HttpApp } from '../../http/createHttpApp.js';
 import type { MovieflixReadModel } from './MovieflixReadModel.js';
 
 export interface MovieflixServices {
@@ -39,56 +38,51 @@ const positionReport = z
     at: z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time with a time zone' }).optional(),
   })
   .refine((b) => b.positionSec <= b.durationSec, { message: 'must not exceed durationSec', path: ['positionSec'] });
+const ofUser = { params: z.object({ userId: entityId }) };
+const ofUserAndShow = { params: z.object({ userId: entityId, showId: entityId }) };
 
-export function movieflixRoutes(router: Router, services: MovieflixServices): Router {
+export function movieflixRoutes(app: HttpApp, services: MovieflixServices): HttpApp {
   const { producer, readModel, clock, ids } = services;
   const t = services.topics ?? movieflixTopics;
   const catalog = services.catalog ?? movieflixCatalog;
   const limit = services.maxRecommendations ?? movieflixSettings.maxRecommendations;
 
-  const userParam = (params: Readonly<Record<string, string>>) => validate(entityId, params.userId, 'userId');
-
-  return router
-    .post('/movieflix/positions', async (req) => {
-      const body = validate(positionReport, req.body);
-      if (!catalog.show(body.showId)) throw badRequest(`invalid body: showId: no show ${body.showId} in the catalog`);
-      if (!catalog.episode(body.showId, body.episodeId)) {
-        throw badRequest(`invalid body: episodeId: show ${body.showId} has no episode ${body.episodeId}`);
-      }
-      const now = clock.now();
-      const atMs = body.at === undefined ? now : Date.parse(body.at);
-      if (atMs > now) throw badRequest(`invalid body: at: ${body.at} is in the future (now ${new Date(now).toISOString()})`);
-      const at = new Date(atMs).toISOString();
-      const envelope = {
-        id: ids.next(), type: 'movieflix.position_recorded', key: body.userId, at,
-        userId: body.userId, showId: body.showId, episodeId: body.episodeId,
-        positionSec: body.positionSec, durationSec: body.durationSec,
-      };
-      t.showPosition.schema.parse(envelope);
-      await producer.send([{ topic: t.showPosition.name, key: body.userId, value: JSON.stringify(envelope) }]);
-      return { status: 202, body: { id: envelope.id, at } };
-    })
-    .get('/movieflix/users/:userId/resume/:showId', (req) => {
-      const userId = userParam(req.params);
-      const showId = validate(entityId, req.params.showId, 'showId');
-      const point = readModel.resume(userId, showId);
-      if (!point) throw notFound(`${userId} has no position in ${showId}`);
-      return { status: 200, body: point };
-    })
-    .get('/movieflix/users/:userId/recommendations', (req) => {
-      const userId = userParam(req.params);
-      const stored = readModel.recommendations(userId);
-      // A user the viewer actor has not seen yet gets what is popular.
-      const items = stored?.items ?? recommend([], catalog, (services.popularity ?? (() => readModel.popularity()))(), limit);
-      return { status: 200, body: { items } };
-    })
-    .get('/movieflix/users/:userId/profile', (req) => {
-      const userId = userParam(req.params);
-      const shows = readModel.profile(userId).map((s) => ({ ...s, title: catalog.title(s.showId) }));
-      const ids = (status: string) => shows.filter((s) => s.status === status).map((s) => s.showId);
-      return {
-        status: 200,
-        body: { userId, shows, liked: ids('liked'), disliked: ids('disliked'), abandoned: ids('abandoned'), watching: ids('watching') },
-      };
-    });
+  app.post('/movieflix/positions', { schema: { body: positionReport } }, async (req, reply) => {
+    const body = req.body;
+    if (!catalog.show(body.showId)) throw badRequest(`invalid body: showId: no show ${body.showId} in the catalog`);
+    if (!catalog.episode(body.showId, body.episodeId)) {
+      throw badRequest(`invalid body: episodeId: show ${body.showId} has no episode ${body.episodeId}`);
+    }
+    const now = clock.now();
+    const atMs = body.at === undefined ? now : Date.parse(body.at);
+    if (atMs > now) throw badRequest(`invalid body: at: ${body.at} is in the future (now ${new Date(now).toISOString()})`);
+    const at = new Date(atMs).toISOString();
+    const envelope = {
+      id: ids.next(), type: 'movieflix.position_recorded', key: body.userId, at,
+      userId: body.userId, showId: body.showId, episodeId: body.episodeId,
+      positionSec: body.positionSec, durationSec: body.durationSec,
+    };
+    t.showPosition.schema.parse(envelope);
+    await producer.send([{ topic: t.showPosition.name, key: body.userId, value: JSON.stringify(envelope) }]);
+    return reply.code(202).send({ id: envelope.id, at });
+  });
+  app.get('/movieflix/users/:userId/resume/:showId', { schema: ofUserAndShow }, async (req) => {
+    const { userId, showId } = req.params;
+    const point = readModel.resume(userId, showId);
+    if (!point) throw notFound(`${userId} has no position in ${showId}`);
+    return point;
+  });
+  app.get('/movieflix/users/:userId/recommendations', { schema: ofUser }, async (req) => {
+    const stored = readModel.recommendations(req.params.userId);
+    // A user the viewer actor has not seen yet gets what is popular.
+    const items = stored?.items ?? recommend([], catalog, (services.popularity ?? (() => readModel.popularity()))(), limit);
+    return { items };
+  });
+  app.get('/movieflix/users/:userId/profile', { schema: ofUser }, async (req) => {
+    const { userId } = req.params;
+    const shows = readModel.profile(userId).map((s) => ({ ...s, title: catalog.title(s.showId) }));
+    const ids = (status: string) => shows.filter((s) => s.status === status).map((s) => s.showId);
+    return { userId, shows, liked: ids('liked'), disliked: ids('disliked'), abandoned: ids('abandoned'), watching: ids('watching') };
+  });
+  return app;
 }

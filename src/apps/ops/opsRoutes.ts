@@ -7,9 +7,8 @@
  */
 import { z } from 'zod';
 import { serviceName } from '../../../actors/ops/events.js';
-import { badRequest, notFound } from '../../http/HttpError.js';
-import type { Router } from '../../http/Router.js';
-import { validate } from '../../http/validate.js';
+import type { HttpApp } from '../../http/createHttpApp.js';
+import { notFound } from '../../http/HttpError.js';
 import type { OpsReadModel } from './OpsReadModel.js';
 
 export interface OpsServices {
@@ -18,27 +17,29 @@ export interface OpsServices {
 
 const isoTime = z.iso.datetime({ offset: true });
 
-/** `?minute=` as the epoch ms of the start of its minute; undefined when absent. */
-export function minuteParam(query: URLSearchParams): number | undefined {
-  const raw = query.get('minute');
-  if (raw === null) return undefined;
+/** `?minute=` as the epoch ms of the start of its minute. */
+export const minuteParam = z.string().transform((raw, ctx) => {
   const text = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(raw) ? `${raw}:00Z` : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/.test(raw) ? raw.replace('Z', ':00Z') : raw;
   if (!isoTime.safeParse(text).success) {
-    throw badRequest(`minute must be an ISO time such as 2026-01-01T12:03Z (or 2026-01-01T12:03, taken as UTC), not '${raw}'`);
+    ctx.issues.push({ code: 'custom', input: raw, message: `must be an ISO time such as 2026-01-01T12:03Z (or 2026-01-01T12:03, taken as UTC), not '${raw}'` });
+    return z.NEVER;
   }
   return Math.floor(Date.parse(text) / 60_000) * 60_000;
-}
+});
 
-export function opsRoutes(router: Router, services: OpsServices): Router {
-  return router.get('/ops/metrics/:service', (req) => {
-    const service = validate(serviceName, req.params.service, 'service');
-    const minute = minuteParam(req.query);
+const serviceMetrics = { params: z.object({ service: serviceName }), querystring: z.object({ minute: minuteParam.optional() }) };
+
+export function opsRoutes(app: HttpApp, services: OpsServices): HttpApp {
+  app.get('/ops/metrics/:service', { schema: serviceMetrics }, async (req) => {
+    const { service } = req.params;
+    const { minute } = req.query;
     const found = services.readModel.serviceMinute(service, minute);
     if (!found) {
       throw notFound(minute === undefined
         ? `no metrics aggregated for service ${service} yet`
         : `no metrics for service ${service} in the minute ${new Date(minute).toISOString()}`);
     }
-    return { status: 200, body: found };
+    return found;
   });
+  return app;
 }

@@ -11,8 +11,8 @@ import type { Clock } from '../../clock/Clock.js';
 import { isoAt } from '../../clock/Clock.js';
 import type { IdSource } from '../../ids/IdSource.js';
 import { forbidden, notFound } from '../../http/HttpError.js';
-import type { Router } from '../../http/Router.js';
-import { limitParam, validate } from '../../http/validate.js';
+import type { HttpApp } from '../../http/createHttpApp.js';
+import { limitQuery } from '../../http/zodValidation.js';
 import type { TopicDeclaration } from '../../topics/TopicDeclaration.js';
 import type { PostView, SocialReadModel } from './SocialReadModel.js';
 
@@ -35,8 +35,12 @@ const newPost = z.object({
 });
 const byUser = z.object({ userId: entityId });
 const newComment = z.object({ userId: entityId, text: z.string().min(1).max(MAX_COMMENT_TEXT) });
+const onPost = { params: z.object({ postId: entityId }) };
+const onPostAndUser = { params: z.object({ postId: entityId, userId: entityId }) };
+const feedQuery = limitQuery(20, 100);
+const trendingQuery = limitQuery(10, 20);
 
-export function socialRoutes(router: Router, services: SocialServices): Router {
+export function socialRoutes(app: HttpApp, services: SocialServices): HttpApp {
   const { producer, readModel, clock, ids } = services;
 
   const publish = async (topic: TopicDeclaration, key: string, event: Record<string, unknown>) => {
@@ -57,55 +61,52 @@ export function socialRoutes(router: Router, services: SocialServices): Router {
     }
   };
 
-  const postIdParam = (params: Readonly<Record<string, string>>) => validate(entityId, params.postId, 'postId');
-
-  return router
-    .post('/social/posts', async (req) => {
-      const body = validate(newPost, req.body);
-      const postId = `post_${ids.next()}`;
-      await publish(t.posts, body.userId, {
-        type: 'post.created', postId, userId: body.userId, text: body.text,
-        links: body.links ?? [], media: body.media ?? [], hashtags: body.hashtags ?? [],
-      });
-      return { status: 202, body: { postId } };
-    })
-    .delete('/social/posts/:postId', async (req) => {
-      const postId = postIdParam(req.params);
-      const { userId } = validate(byUser, req.body);
-      const post = await existingPost(postId);
-      if (post.userId !== userId) throw forbidden(`only the author of ${postId} may delete it`);
-      await publish(t.posts, userId, { type: 'post.deleted', postId, userId });
-      return { status: 202, body: { postId } };
-    })
-    .post('/social/posts/:postId/likes', async (req) => {
-      const postId = postIdParam(req.params);
-      const { userId } = validate(byUser, req.body);
-      await existingPost(postId);
-      await publish(t.likes, postId, { type: 'post.liked', postId, userId });
-      return { status: 202, body: { postId, userId } };
-    })
-    .delete('/social/posts/:postId/likes/:userId', async (req) => {
-      const postId = postIdParam(req.params);
-      const userId = validate(entityId, req.params.userId, 'userId');
-      await existingPost(postId);
-      await publish(t.likes, postId, { type: 'post.unliked', postId, userId });
-      return { status: 202, body: { postId, userId } };
-    })
-    .post('/social/posts/:postId/comments', async (req) => {
-      const postId = postIdParam(req.params);
-      const body = validate(newComment, req.body);
-      await existingPost(postId);
-      const commentId = `comment_${ids.next()}`;
-      await publish(t.comments, postId, { type: 'post.commented', postId, commentId, userId: body.userId, text: body.text });
-      return { status: 202, body: { postId, commentId } };
-    })
-    .get('/social/posts/:postId', (req) => {
-      const postId = postIdParam(req.params);
-      const post = readModel.post(postId);
-      if (!post) throw notFound(`post ${postId} does not exist`);
-      const { userId, text, likes, comments, deleted } = post;
-      return { status: 200, body: { postId, userId, text, likes, comments, deleted } };
-    })
-    .get('/social/feed', (req) => ({ status: 200, body: { items: readModel.feed(limitParam(req.query)) } }))
-    .get('/social/trending', (req) => ({ status: 200, body: readModel.trending(limitParam(req.query, 10, 20)) }));
+  app.post('/social/posts', { schema: { body: newPost } }, async (req, reply) => {
+    const body = req.body;
+    const postId = `post_${ids.next()}`;
+    await publish(t.posts, body.userId, {
+      type: 'post.created', postId, userId: body.userId, text: body.text,
+      links: body.links ?? [], media: body.media ?? [], hashtags: body.hashtags ?? [],
+    });
+    return reply.code(202).send({ postId });
+  });
+  app.delete('/social/posts/:postId', { schema: { ...onPost, body: byUser } }, async (req, reply) => {
+    const { postId } = req.params;
+    const { userId } = req.body;
+    const post = await existingPost(postId);
+    if (post.userId !== userId) throw forbidden(`only the author of ${postId} may delete it`);
+    await publish(t.posts, userId, { type: 'post.deleted', postId, userId });
+    return reply.code(202).send({ postId });
+  });
+  app.post('/social/posts/:postId/likes', { schema: { ...onPost, body: byUser } }, async (req, reply) => {
+    const { postId } = req.params;
+    const { userId } = req.body;
+    await existingPost(postId);
+    await publish(t.likes, postId, { type: 'post.liked', postId, userId });
+    return reply.code(202).send({ postId, userId });
+  });
+  app.delete('/social/posts/:postId/likes/:userId', { schema: onPostAndUser }, async (req, reply) => {
+    const { postId, userId } = req.params;
+    await existingPost(postId);
+    await publish(t.likes, postId, { type: 'post.unliked', postId, userId });
+    return reply.code(202).send({ postId, userId });
+  });
+  app.post('/social/posts/:postId/comments', { schema: { ...onPost, body: newComment } }, async (req, reply) => {
+    const { postId } = req.params;
+    const body = req.body;
+    await existingPost(postId);
+    const commentId = `comment_${ids.next()}`;
+    await publish(t.comments, postId, { type: 'post.commented', postId, commentId, userId: body.userId, text: body.text });
+    return reply.code(202).send({ postId, commentId });
+  });
+  app.get('/social/posts/:postId', { schema: onPost }, async (req) => {
+    const { postId } = req.params;
+    const post = readModel.post(postId);
+    if (!post) throw notFound(`post ${postId} does not exist`);
+    const { userId, text, likes, comments, deleted } = post;
+    return { postId, userId, text, likes, comments, deleted };
+  });
+  app.get('/social/feed', { schema: { querystring: feedQuery } }, async (req) => ({ items: readModel.feed(req.query.limit) }));
+  app.get('/social/trending', { schema: { querystring: trendingQuery } }, async (req) => readModel.trending(req.query.limit));
+  return app;
 }

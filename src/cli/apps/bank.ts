@@ -39,7 +39,7 @@ export function bankHosted(ctx: AppContext, wiring: BankWiring = {}): HostedApp 
   const connector = bankConnector(ctx, topics, definition.name, wiring.env ?? process.env);
   return {
     definition,
-    routes: (router) => bankRoutes(router, {
+    routes: (app) => bankRoutes(app, {
       producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids, topics, heartbeatMs: wiring.heartbeatMs,
     }),
     background: [connector],

@@ -26,7 +26,7 @@ export function gettaxiHosted(ctx: AppContext): HostedApp {
   });
   return {
     definition: gettaxiApp({ readModel, stages: [analytics, files] }),
-    routes: (router) => gettaxiRoutes(router, { producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids }),
+    routes: (app) => gettaxiRoutes(app, { producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids }),
   };
 }
 

@@ -31,7 +31,7 @@ export function movieflixHosted(ctx: AppContext): HostedApp {
   const current = () => popularity.current();
   return {
     definition: movieflixApp({ readModel, popularity: current, stages: [analytics, files], settings }),
-    routes: (router) => movieflixRoutes(router, {
+    routes: (app) => movieflixRoutes(app, {
       producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids, popularity: current,
       maxRecommendations: settings.maxRecommendations,
     }),

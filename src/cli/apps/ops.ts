@@ -35,7 +35,7 @@ export function opsHosted(ctx: AppContext): HostedApp {
   });
   return {
     definition: opsApp({ readModel, stages: [logstore] }),
-    routes: (router) => opsRoutes(router, { readModel }),
+    routes: (app) => opsRoutes(app, { readModel }),
     background: [collector],
   };
 }

@@ -8,7 +8,7 @@ export function socialHosted(ctx: AppContext): HostedApp {
   const readModel = new SqliteSocialReadModel(ctx.db, ctx.readDb);
   return {
     definition: socialApp(readModel),
-    routes: (router) => socialRoutes(router, { producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids }),
+    routes: (app) => socialRoutes(app, { producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids }),
   };
 }
 
