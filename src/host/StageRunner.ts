@@ -46,7 +46,7 @@ export interface StageRunnerOptions {
   readonly faults?: FaultHook;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
-  /** Called when the runner cannot go on (the process should exit non-zero). */
+  /** Called once the runner cannot go on and has killed itself (its StageSupervisor restarts it). */
   readonly onFatal?: (error: Error) => void;
   /**
    * Runs a task later (default setImmediate; the simulation's deterministic scheduler there): a
