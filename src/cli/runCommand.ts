@@ -48,16 +48,9 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   const names = resolveApps(options.apps);
   const hosted = names.map((n) =>
     APPS[n]({ db: store.db, readDb, dataDir: options.dataDir, transport: options.transport, broker, producer, clock, ids, logger: log, metrics }));
-  let fatal = false;
   const runtime = new Runtime(hosted.map((h) => h.definition), {
     broker, store, clock, ids, metrics, logger: log, changelogs: options.changelogs,
-    onFatal: (error) => {
-      if (fatal) return;
-      fatal = true;
-      log.error('fatal fault, exiting', { error });
-      process.exitCode = 1;
-      void stop().finally(() => process.exit(1));
-    },
+    onFatal: exitOnFatal(log, stop),
   });
   await runtime.start();
   const background = hosted.flatMap((h) => h.background ?? []);
@@ -109,6 +102,22 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
     return stopping;
   }
   return { server, runtime, port, stop };
+}
+
+/**
+ * The fatal-exit path (docs/operations.md): an unrecoverable fault — a stage whose supervisor gave
+ * up — is logged once, the process drains what it can and exits 1, for the outer supervisor to
+ * restart it.
+ */
+export function exitOnFatal(log: Logger, stop: () => Promise<void>): (error: Error) => void {
+  let fatal = false;
+  return (error) => {
+    if (fatal) return;
+    fatal = true;
+    log.error('fatal fault, exiting', { error });
+    process.exitCode = 1;
+    void stop().finally(() => process.exit(1));
+  };
 }
 
 /** Runs until a signal; drains within the deadline, else exits non-zero. */
