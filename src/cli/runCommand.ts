@@ -57,17 +57,12 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   const names = resolveApps(options.apps);
   const hosted = names.map((n) =>
     APPS[n]({ db: store.db, readDb, dataDir: options.dataDir, transport: options.transport, broker, producer, clock, ids, logger: log, metrics }));
-  let fatal = false;
+  // Declared before anything that may call stop(): a fatal fault can come during start-up.
+  let stopping: Promise<void> | undefined;
   const runtime = new Runtime(hosted.map((h) => h.definition), {
     broker, store, clock, ids, metrics, logger: log, changelogs: options.changelogs,
     deployment: options.profile, maxLiveActors: options.maxLiveActors,
-    onFatal: (error) => {
-      if (fatal) return;
-      fatal = true;
-      log.error('fatal fault, exiting', { error });
-      process.exitCode = 1;
-      void stop().finally(() => process.exit(1));
-    },
+    onFatal: exitOnFatal(log, () => stop()),
   });
   const background = hosted.flatMap((h) => h.background ?? []);
   try {
@@ -84,7 +79,6 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
     throw e;
   }
 
-  let stopping: Promise<void> | undefined;
   const http = createHttpApp({ log, metrics });
   http.get('/healthz', async (_req, reply) => reply.code(runtime.healthy ? 200 : 503).send({ ok: runtime.healthy }));
   http.get('/readyz', async (_req, reply) => reply.code(runtime.ready ? 200 : 503).send({ ready: runtime.ready }));
@@ -131,6 +125,22 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
     return stopping;
   }
   return { server, runtime, port, log, stop };
+}
+
+/**
+ * The fatal-exit path (docs/operations.md): an unrecoverable fault — a stage whose supervisor gave
+ * up — is logged once, the process drains what it can and exits 1, for the outer supervisor to
+ * restart it.
+ */
+export function exitOnFatal(log: Logger, stop: () => Promise<void>): (error: Error) => void {
+  let fatal = false;
+  return (error) => {
+    if (fatal) return;
+    fatal = true;
+    log.error('fatal fault, exiting', { error });
+    process.exitCode = 1;
+    void stop().finally(() => process.exit(1));
+  };
 }
 
 /** Runs until a signal; drains within the deadline, else exits non-zero. */

@@ -1,8 +1,10 @@
 /**
  * Assembles applications into running stages: topics created from the declarations, one actor host
  * per entity, one repartitioner per re-keyed input, one projection stage per read model, each under
- * its own StageRunner (so a failing stage is restarted without touching the others).
+ * its own StageRunner under its own StageSupervisor (so a failing stage is restarted without
+ * touching the others; a stage that keeps failing is reported to `onFatal`).
  */
+import { defaultSupervision } from '../../config/supervision.js';
 import type { Broker, Producer } from '../broker/Broker.js';
 import type { Clock } from '../clock/Clock.js';
 import type { EventEnvelope, EventSchema } from '../events/EventSchema.js';
@@ -19,6 +21,7 @@ import { ProjectionStage } from './ProjectionStage.js';
 import { RepartitionStage } from './RepartitionStage.js';
 import type { Stage } from './Stage.js';
 import { StageRunner } from './StageRunner.js';
+import { type StageStatus, StageSupervisor, type SupervisionPolicy } from './StageSupervisor.js';
 import { allTopics, changelogTopic, deadLetterTopic, entityPartitions, repartitionTopic } from './topology.js';
 
 export interface RuntimeOptions {
@@ -34,6 +37,12 @@ export interface RuntimeOptions {
   readonly maxAttempts?: number;
   readonly maxLiveActors?: number;
   readonly backoffMs?: (attempt: number) => number;
+  /** How failed stages are restarted (default: config/supervision.ts). */
+  readonly supervision?: SupervisionPolicy;
+  /**
+   * An unrecoverable fault (a stage's supervisor gave up): the process should exit non-zero.
+   * Called once; without it, the given-up stage stays down and the runtime unhealthy.
+   */
   readonly onFatal?: (error: Error) => void;
   /**
    * Back every actor host's state with its changelog topic (SPEC §5): state records and offset
@@ -46,11 +55,16 @@ export interface RuntimeOptions {
 }
 
 export class Runtime {
-  private readonly runners: StageRunner[] = [];
+  private readonly supervisors: StageSupervisor[] = [];
   private readonly hosts = new Map<string, ActorHost>();
   private producer?: Producer;
+  private fatal = false;
 
   constructor(readonly apps: readonly AppDefinition[], private readonly options: RuntimeOptions) {}
+
+  get supervision(): SupervisionPolicy {
+    return this.options.supervision ?? defaultSupervision;
+  }
 
   /** Creates every topic the applications need (never left to broker auto-creation). */
   async ensureTopics(): Promise<void> {
@@ -61,21 +75,24 @@ export class Runtime {
   async start(): Promise<void> {
     await this.ensureTopics();
     this.producer = this.options.broker.producer({ profile: 'reliable', clientId: 'kastor-outbox' });
+    const metrics = this.options.metrics;
+    metrics?.gauge('kastor_supervision_max_restarts', 'Stage restarts allowed within the window before the process exits')({}, this.supervision.maxRestarts);
+    metrics?.gauge('kastor_supervision_window_seconds', 'The window stage restarts are counted in')({}, this.supervision.windowMs / 1_000);
     for (const app of this.apps) {
-      for (const stage of this.stagesOf(app)) this.runners.push(this.runnerFor(app, stage));
+      for (const stage of this.stagesOf(app)) this.supervisors.push(this.supervisorFor(app, stage));
     }
-    for (const runner of this.runners) await runner.start();
+    for (const supervisor of this.supervisors) await supervisor.start();
   }
 
   /** Graceful: every runner drains and commits, then the producer flushes. */
   async stop(): Promise<void> {
-    await Promise.all(this.runners.map((r) => r.stop()));
+    await Promise.all(this.supervisors.map((s) => s.stop()));
     await this.producer?.close();
   }
 
-  /** As kill -9: nothing more is written or flushed. */
+  /** As kill -9: nothing more is written or flushed, and no stage is restarted. */
   async kill(): Promise<void> {
-    await Promise.all(this.runners.map((r) => r.kill(new Error('runtime killed'))));
+    await Promise.all(this.supervisors.map((s) => s.kill(new Error('runtime killed'))));
   }
 
   host(app: string, entity: string): ActorHost {
@@ -84,18 +101,24 @@ export class Runtime {
     return host;
   }
 
+  /** Each stage's current runner (while a stage backs off, its dead one). */
   get stageRunners(): readonly StageRunner[] {
-    return this.runners;
+    return this.supervisors.map((s) => s.runner);
+  }
+
+  /** Each stage's status: running, or why not (backing off before a restart, given up, ...). */
+  get stages(): ReadonlyMap<string, StageStatus> {
+    return new Map(this.supervisors.map((s) => [s.stage.name, s.status]));
   }
 
   /** Healthy, and every stage got its partitions and restored them from its stored offsets. */
   get ready(): boolean {
-    return this.healthy && this.runners.every((r) => r.restored);
+    return this.healthy && this.supervisors.every((s) => s.runner.restored);
   }
 
-  /** Every runner started and none crashed. */
+  /** Every stage runs: none is backing off, given up, crashed or stopped. */
   get healthy(): boolean {
-    return this.runners.length > 0 && this.runners.every((r) => r.running);
+    return this.supervisors.length > 0 && this.supervisors.every((s) => s.status === 'running');
   }
 
   private stagesOf(app: AppDefinition): Stage[] {
@@ -144,7 +167,24 @@ export class Runtime {
     return stages;
   }
 
-  private runnerFor(app: AppDefinition, stage: Stage): StageRunner {
+  private supervisorFor(app: AppDefinition, stage: Stage): StageSupervisor {
+    const o = this.options;
+    return new StageSupervisor({
+      stage,
+      runner: (onFatal) => this.runnerFor(app, stage, onFatal),
+      policy: this.supervision,
+      clock: o.clock,
+      logger: o.logger,
+      metrics: o.metrics,
+      onGiveUp: (error) => {
+        if (this.fatal) return;
+        this.fatal = true;
+        o.onFatal?.(error);
+      },
+    });
+  }
+
+  private runnerFor(app: AppDefinition, stage: Stage, onFatal: (error: Error) => void): StageRunner {
     const o = this.options;
     return new StageRunner({
       stage,
@@ -159,7 +199,7 @@ export class Runtime {
       faults: o.faults,
       logger: o.logger ?? silentLogger,
       metrics: o.metrics,
-      onFatal: o.onFatal,
+      onFatal,
       schedule: o.schedule,
     });
   }

@@ -25,7 +25,7 @@ import type { Clock } from '../clock/Clock.js';
 import type { Logger } from '../log/Logger.js';
 import { silentLogger } from '../log/Logger.js';
 import type { Metrics } from '../metrics/Metrics.js';
-import type { OutboxRecord, SnapshotWrite, StageStore, StoreTransaction } from '../store/StateStore.js';
+import type { BatchCommit, OutboxRecord, SnapshotWrite, StageStore } from '../store/StateStore.js';
 import { ChangelogBacking } from './ChangelogBacking.js';
 import { type CommitStep, type FaultHook, SimulatedCrash } from './CommitStep.js';
 import { deadLetterRecord } from './deadLetter.js';
@@ -46,7 +46,7 @@ export interface StageRunnerOptions {
   readonly faults?: FaultHook;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
-  /** Called when the runner cannot go on (the process should exit non-zero). */
+  /** Called once the runner cannot go on and has killed itself (its StageSupervisor restarts it). */
   readonly onFatal?: (error: Error) => void;
   /**
    * Runs a task later (default setImmediate; the simulation's deterministic scheduler there): a
@@ -74,6 +74,9 @@ interface Pending {
 interface Member extends Pending {
   readonly records: readonly BrokerRecord[];
 }
+
+/** Step 3's writes for a batch or a group, and what the stage wants done once they are durable. */
+type Commit = BatchCommit & Pick<BatchWork, 'extra' | 'committed'>;
 
 export class StageRunner implements LocalCommitter {
   readonly stage: Stage;
@@ -278,8 +281,8 @@ export class StageRunner implements LocalCommitter {
     const snapshots = new Map<string, SnapshotWrite>();
     const outbox: OutboxRecord[] = [];
     const offsets: TopicPartitionOffset[] = [];
-    const extras: Array<(tx: StoreTransaction) => void> = [];
-    const committed: Array<() => void> = [];
+    const works: BatchWork[] = [];
+    let commit: Commit;
     let seqs: number[];
     let records = 0;
     try {
@@ -287,10 +290,7 @@ export class StageRunner implements LocalCommitter {
       const skip = new Set<number>();
       for (const m of members) {
         const deadLetters: OutboxRecord[] = [];
-        const work = this.stage.process(m.records, {
-          skip,
-          deadLetter: (record, reason) => deadLetters.push(this.deadLetter(record, reason)),
-        });
+        const work = this.stage.process(m.records, { skip, deadLetter: (record, reason) => deadLetters.push(this.deadLetter(record, reason)) });
         // A later batch's snapshot of a key is the newer one.
         for (const s of work.snapshots ?? []) snapshots.set(s.key, s);
         for (const r of work.outbox ?? []) outbox.push(r);
@@ -298,56 +298,27 @@ export class StageRunner implements LocalCommitter {
         const last = m.records[m.records.length - 1].offset + 1;
         offsets.push({ topic: m.batch.topic, partition: m.batch.partition, offset: work.offset ?? last });
         if (this.changelog) outbox.push(this.changelog.marker(offsets[offsets.length - 1]));
-        if (work.extra) extras.push(work.extra);
-        if (work.committed) committed.push(work.committed);
+        works.push(work);
         this.metrics?.deadLettered(deadLetters.length);
         records += m.records.length;
       }
       this.fault('processed');
-      seqs = this.opts.store.commit({ snapshots: [...snapshots.values()], outbox, offsets }, (tx) => {
-        for (const extra of extras) extra(tx);
-      });
+      commit = {
+        snapshots: [...snapshots.values()], outbox, offsets,
+        extra: (tx) => { for (const w of works) w.extra?.(tx); },
+        committed: () => { for (const w of works) w.committed?.(); },
+      };
+      seqs = this.opts.store.commit(commit, commit.extra); // step 3
     } catch (e) {
       if (e instanceof SimulatedCrash) throw e;
       // The batches are retried one by one, which finds, logs and dead-letters a failing record.
       this.stage.abort?.();
       return false;
     }
-    for (const c of committed) c();
-    this.fault('stored');
-    this.metrics?.batch(records, seqs.length, this.opts.clock.now() - started);
-    await this.produceAndClear(outbox, seqs);
-    await this.commitAdvisory(offsets);
+    await this.complete(commit, seqs, records, started);
     this.fault('offsets-committed');
     for (const m of members) m.cursor.next = m.records[m.records.length - 1].offset + 1;
     return true;
-  }
-
-  /** Steps 4a–4b: the outbox records, stored under `seqs`. */
-  private async produceAndClear(outbox: readonly OutboxRecord[], seqs: readonly number[]): Promise<void> {
-    if (seqs.length > 0) {
-      await this.send(outbox);
-      this.fault('produced');
-      this.opts.store.deleteOutbox(seqs);
-    } else {
-      this.fault('produced');
-    }
-    this.fault('outbox-cleared');
-  }
-
-  /**
-   * Step 5. The broker's offsets are advisory (the store's are the truth), so a running stage does
-   * not wait for the round trip: commits are chained, in order, and awaited when the stage stops.
-   */
-  private async commitAdvisory(offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    const consumer = this.consumer;
-    if (!consumer) return;
-    this.advisory = this.advisory
-      .then(() => consumer.commit(offsets))
-      .catch((e) => {
-        if (this.state === 'running' || this.state === 'stopping') this.log.warn('advisory commit failed', { error: e });
-      });
-    if (this.state === 'stopping') await this.advisory;
   }
 
   /**
@@ -359,32 +330,22 @@ export class StageRunner implements LocalCommitter {
     const skip = new Set<number>();
     const reasons = new Map<number, string>();
     const attempts = new Map<number, number>();
-    const last = records[records.length - 1];
-    const nextOffset = { topic: batch.topic, partition: batch.partition, offset: last.offset + 1 };
-    let outbox: OutboxRecord[] = [];
-    let seqs: number[];
-    let committed: (() => void) | undefined;
-    let stored = nextOffset;
+    const next = records[records.length - 1].offset + 1;
     for (let attempt = 0; ; attempt++) {
       const deadLetters: OutboxRecord[] = [];
-      const context = {
-        skip,
-        deadLetter: (record: BrokerRecord, reason: string) => {
-          deadLetters.push(this.deadLetter(record, reason));
-        },
-      };
+      let commit: Commit;
+      let seqs: number[];
       try {
         this.fault('received');
-        const work = this.stage.process(records, context);
+        const work = this.stage.process(records, { skip, deadLetter: (record, reason) => deadLetters.push(this.deadLetter(record, reason)) });
         this.fault('processed');
         for (const r of records) if (skip.has(r.offset)) deadLetters.push(this.deadLetter(r, reasons.get(r.offset)!));
-        stored = work.offset === undefined ? nextOffset : { ...nextOffset, offset: work.offset };
-        outbox = deadLetters.length > 0 ? [...(work.outbox ?? []), ...deadLetters] : [...(work.outbox ?? [])];
+        const stored = { topic: batch.topic, partition: batch.partition, offset: work.offset ?? next };
+        const outbox = [...(work.outbox ?? []), ...deadLetters];
         if (this.changelog) outbox.push(this.changelog.marker(stored));
-        seqs = this.opts.store.commit({ snapshots: work.snapshots ?? [], outbox, offsets: [stored] }, work.extra);
-        committed = work.committed;
+        commit = { snapshots: work.snapshots ?? [], outbox, offsets: [stored], extra: work.extra, committed: work.committed };
+        seqs = this.opts.store.commit(commit, commit.extra); // step 3
         this.metrics?.deadLettered(deadLetters.length);
-        break;
       } catch (e) {
         if (e instanceof SimulatedCrash) throw e;
         this.stage.abort?.();
@@ -405,16 +366,48 @@ export class StageRunner implements LocalCommitter {
         } else {
           await this.sleep((this.opts.backoffMs ?? defaultBackoff)(n));
         }
-        if (!this.running && this.state !== 'stopping') return nextOffset.offset;
+        if (!this.running && this.state !== 'stopping') return next;
+        continue;
       }
+      await this.complete(commit, seqs, records.length, started);
+      this.fault('offsets-committed');
+      return next;
     }
-    committed?.();
+  }
+
+  /**
+   * What follows a committed transaction, for a batch and a group alike: the stage may rely on its
+   * in-memory state; step 4 produces the outbox and deletes the rows stored under `seqs`; step 5
+   * commits the offsets to the broker. The caller runs step 5's fault point once this resolves: each
+   * fault point keeps the event-loop turn it always had, which the simulation's digests depend on.
+   */
+  private async complete(commit: Commit, seqs: readonly number[], records: number, started: number): Promise<void> {
+    commit.committed?.();
     this.fault('stored');
-    this.metrics?.batch(records.length, seqs.length, this.opts.clock.now() - started);
-    await this.produceAndClear(outbox, seqs);
-    await this.commitAdvisory([stored]);
-    this.fault('offsets-committed');
-    return nextOffset.offset;
+    this.metrics?.batch(records, seqs.length, this.opts.clock.now() - started);
+    await this.produceAndClear(commit.outbox, seqs);
+    // The broker's offsets are advisory (the store's are the truth), so a running stage does not
+    // wait for the round trip: commits are chained, in order, and awaited when the stage stops.
+    const consumer = this.consumer;
+    if (!consumer) return;
+    this.advisory = this.advisory
+      .then(() => consumer.commit(commit.offsets))
+      .catch((e) => {
+        if (this.state === 'running' || this.state === 'stopping') this.log.warn('advisory commit failed', { error: e });
+      });
+    if (this.state === 'stopping') await this.advisory;
+  }
+
+  /** Steps 4a–4b: the outbox records, stored under `seqs`. */
+  private async produceAndClear(outbox: readonly OutboxRecord[], seqs: readonly number[]): Promise<void> {
+    if (seqs.length > 0) {
+      await this.send(outbox);
+      this.fault('produced');
+      this.opts.store.deleteOutbox(seqs);
+    } else {
+      this.fault('produced');
+    }
+    this.fault('outbox-cleared');
   }
 
   /** Step 4: produce until confirmed. The rows stay in the outbox until then, so a broker outage
