@@ -11,9 +11,9 @@ import { SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
 import { exitOnFatal } from '../../src/cli/runCommand.js';
 import { SystemClock } from '../../src/clock/SystemClock.js';
 import { Runtime } from '../../src/host/Runtime.js';
-import type { Stage } from '../../src/host/Stage.js';
 import { seededIdSource } from '../../src/ids/IdSource.js';
 import { createLogger } from '../../src/log/createLogger.js';
+import { auditTrailStage as auditTrail } from '../support/auditTrailStage.js';
 import { counterApp, counterTopics } from '../support/counterApp.js';
 
 const POISONED_POLICY = { maxRestarts: 2, windowMs: 60_000, initialBackoffMs: 20, maxBackoffMs: 50 };
@@ -22,15 +22,6 @@ const [dataDir, count] = process.argv.slice(2);
 const log = createLogger();
 const broker = new MemoryBroker({ maintenanceIntervalMs: 0 });
 const store = new SqliteStateStore(join(dataDir, 'state.db'));
-const auditTrail: Stage = {
-  name: 'spec.audit',
-  topics: [counterTopics.input.name],
-  process: (records) => ({
-    extra: (tx) => {
-      for (const r of records) tx.run('INSERT INTO audit_trail (topic, partition, "offset") VALUES (?, ?, ?)', [r.topic, r.partition, r.offset]);
-    },
-  }),
-};
 // `kastor run` holds the event loop open with its HTTP server (the runtime's timers do not).
 const open = setInterval(() => undefined, 60_000);
 const stop = async () => {

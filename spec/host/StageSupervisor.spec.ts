@@ -20,21 +20,12 @@ import { StageGaveUp, type SupervisionPolicy } from '../../src/host/StageSupervi
 import { seededIdSource } from '../../src/ids/IdSource.js';
 import { createLogger } from '../../src/log/createLogger.js';
 import { Metrics } from '../../src/metrics/Metrics.js';
+import { auditTrailStage as auditTrail } from '../support/auditTrailStage.js';
 import { counterApp, counterTopics } from '../support/counterApp.js';
 
 const POLICY: SupervisionPolicy = { maxRestarts: 4, windowMs: 60_000, initialBackoffMs: 100, maxBackoffMs: 400 };
 const STEP_MS = 10;
 
-/** Writes an audit row per record into a table that does not exist: every transaction fails. */
-const auditTrail: Stage = {
-  name: 'spec.audit',
-  topics: [counterTopics.input.name],
-  process: (records) => ({
-    extra: (tx) => {
-      for (const r of records) tx.run('INSERT INTO audit_trail (topic, partition, "offset") VALUES (?, ?, ?)', [r.topic, r.partition, r.offset]);
-    },
-  }),
-};
 
 /** A store whose transactions for one stage fail the first `times` times (a disk I/O error). */
 function flakyStore(inner: StateStore, stage: string, times: number): StateStore {
