@@ -18,6 +18,10 @@ async function parsed(args: string[]): Promise<RunOptions> {
 }
 
 describe('kastor run: start-up options', function () {
+  // The processes start in this one: their info lines would only clutter the spec's output.
+  const level = process.env.KASTOR_LOG_LEVEL;
+  before(() => (process.env.KASTOR_LOG_LEVEL = 'warn'));
+  after(() => (level === undefined ? delete process.env.KASTOR_LOG_LEVEL : (process.env.KASTOR_LOG_LEVEL = level)));
   this.timeout(60_000);
 
   it('keeps the defaults, and takes --profile and --max-live-actors', async () => {
