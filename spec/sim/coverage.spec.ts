@@ -129,4 +129,12 @@ describe('statechart coverage', () => {
     expect(again.coverage).to.deep.equal(report.coverage);
     expect(again.digest).to.equal(report.digest);
   });
+
+  it('declares as unreached only transitions the machines have and a run does not take', async function () {
+    this.timeout(120_000);
+    const report = await runSimulation({ apps: ['all'], seed: 5, durationMs: 20_000, faults: [], sizes: { users: 100, rate: 15 } });
+    const declared = report.coverage.flatMap((m) => Object.keys(m.unreached));
+    expect(declared.length).to.be.greaterThan(0);
+    expect(report.coverage.flatMap((m) => m.staleDeclarations.map((id) => `${m.machine}: ${id}`))).to.deep.equal([]);
+  });
 });

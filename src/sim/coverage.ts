@@ -81,7 +81,8 @@ function guardName(guard: unknown): string {
       const inner = Array.isArray(g.guards) ? g.guards : [g.guards];
       return `${g.name ?? 'guard'}(${inner.map(guardName).join(', ')})`;
     }
-    return g.name ? g.name : 'inline';
+    // An arrow function written as `guard: (...) => ...` takes the property's name.
+    return g.name && g.name !== 'guard' ? g.name : 'inline';
   }
   if (guard !== null && typeof guard === 'object' && typeof (guard as { type?: unknown }).type === 'string') return (guard as { type: string }).type;
   return 'inline';
