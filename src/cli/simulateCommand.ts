@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { type FaultKind, FAULT_KINDS } from '../sim/FaultyBroker.js';
+import type { MachineCoverage } from '../sim/coverage.js';
 import { type SimApp, type SimEnvironment, type SimReport, simulate } from '../sim/Simulation.js';
 import type { SimSizes } from '../sim/traffic.js';
 import { MemoryBroker } from '../../adapters/memory/index.js';
@@ -86,8 +87,23 @@ export function formatReport(r: SimReport): string {
     `records generated ${r.recordsGenerated}, events processed ${r.eventsProcessed}, restarts ${r.restarts}`,
     `faults injected: ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     ...r.invariants.map((i) => `${i.held ? 'HELD  ' : 'BROKEN'} ${i.name}${i.detail ? ` (${i.detail})` : ''}`),
+    ...formatCoverage(r.coverage),
     `digest ${r.digest}`,
     r.ok ? 'all invariants held' : `INVARIANTS BROKEN — reproduce with --seed ${r.seed}`,
   ];
   return lines.join('\n');
+}
+
+/** Per machine: transitions taken of all, then those never taken, unreached by design, stale. */
+export function formatCoverage(coverage: readonly MachineCoverage[]): string[] {
+  return coverage.flatMap((m) => {
+    const taken = Object.keys(m.taken).length;
+    const declared = Object.keys(m.unreached).length;
+    return [
+      `coverage ${m.machine}: ${taken}/${m.total} transitions taken${declared > 0 ? `, ${declared} unreached by design` : ''}`,
+      ...m.neverTaken.map((id) => `  never taken: ${id}`),
+      ...Object.entries(m.unreached).map(([id, reason]) => `  by design:   ${id} (${reason})`),
+      ...m.staleDeclarations.map((id) => `  STALE declaration (taken, or no such transition): ${id}`),
+    ];
+  });
 }

@@ -12,7 +12,7 @@
  * rehydration, and a passivated actor is woken when its earliest timer falls due. A timer firing
  * is committed like a batch without offsets (LocalCommitter).
  */
-import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
+import { type AnyActorRef, type AnyStateMachine, type InspectionEvent, createActor } from 'xstate';
 import { type BrokerRecord, NO_HEADERS } from '../broker/Record.js';
 import { type Clock, type TimerHandle, isoAt } from '../clock/Clock.js';
 import { type EventEnvelope, type EventSchema, MalformedEvent, decodeEvent } from '../events/EventSchema.js';
@@ -37,6 +37,8 @@ export interface ActorHostOptions {
   readonly metrics?: Metrics;
   /** The changelog topic that backs the actors' state (topology.ts `changelogTopic`), if any. */
   readonly changelog?: string;
+  /** Told of what XState's actors do (its inspection API), e.g. for statechart coverage; off by default. */
+  readonly inspect?: (event: InspectionEvent) => void;
 }
 
 /** Ids of the last events an actor applied, kept with its snapshot to drop redeliveries. */
@@ -327,6 +329,7 @@ export class ActorHost implements Stage {
         clearTimeout: (handle: TimerHandle) => clock.clearTimeout(handle),
       },
       ...(stored ? { snapshot } : {}),
+      ...(this.options.inspect ? { inspect: this.options.inspect } : {}),
     });
     cell = { key, partition, actor, seen: stored ? JSON.parse(stored.seen) : [], dues, timerStored: (kastorTimers as StoredTimer[]).length > 0, used: false };
     actor.on('*', (e: Emitted) => this.emitted.push(e));

@@ -4,6 +4,7 @@
  * its own StageRunner under its own StageSupervisor (so a failing stage is restarted without
  * touching the others; a stage that keeps failing is reported to `onFatal`).
  */
+import type { InspectionEvent } from 'xstate';
 import { defaultSupervision } from '../../config/supervision.js';
 import type { Broker, Producer } from '../broker/Broker.js';
 import type { Clock } from '../clock/Clock.js';
@@ -52,6 +53,8 @@ export interface RuntimeOptions {
   readonly changelogs?: boolean;
   /** Where stage runners defer work to (see StageRunnerOptions.schedule). */
   readonly schedule?: (task: () => void) => void;
+  /** Told of what every actor host's actors do, by host (`<app>.<entity>`): XState's inspection API. */
+  readonly inspect?: (host: string, event: InspectionEvent) => void;
 }
 
 export class Runtime {
@@ -147,6 +150,7 @@ export class Runtime {
         }
         changelog = changelogTopic(app.name, entity).name;
       }
+      const inspect = this.options.inspect;
       const host = new ActorHost({
         name,
         machine: entity.machine,
@@ -158,6 +162,7 @@ export class Runtime {
         maxLiveActors: entity.maxLiveActors ?? this.options.maxLiveActors,
         metrics: this.options.metrics,
         changelog,
+        inspect: inspect && ((event) => inspect(name, event)),
       });
       this.hosts.set(name, host);
       stages.push(host);

@@ -18,6 +18,7 @@ import { Runtime } from '../host/Runtime.js';
 import { type IdSource, seededIdSource, seededRandom } from '../ids/IdSource.js';
 import { Metrics } from '../metrics/Metrics.js';
 import type { StateStore } from '../store/StateStore.js';
+import { CoverageRecorder, type IntentionallyUnreached, type MachineCoverage } from './coverage.js';
 import { FaultCounter, type FaultKind, FaultyBroker } from './FaultyBroker.js';
 import { SimScheduler, drain, whileDraining } from './SimScheduler.js';
 
@@ -50,6 +51,8 @@ export interface SimApp {
   readonly definition: AppDefinition;
   readonly traffic: TrafficSource;
   check(view: SimView): Invariant[];
+  /** Transitions of its machines the traffic never takes by design, with the reason (see coverage.ts). */
+  readonly unreached?: IntentionallyUnreached;
 }
 
 export interface LogReader {
@@ -99,6 +102,8 @@ export interface SimReport {
   readonly invariants: readonly Invariant[];
   readonly digest: string;
   readonly ok: boolean;
+  /** Per machine, by name: the transitions taken and never taken (coverage.ts). */
+  readonly coverage: readonly MachineCoverage[];
 }
 
 export async function simulate(options: SimulationOptions): Promise<SimReport> {
@@ -115,6 +120,9 @@ export async function simulate(options: SimulationOptions): Promise<SimReport> {
   const broker: Broker = faults.size > 0 ? new FaultyBroker(log, faults, faultRandom, clock, counter) : log;
   const env: SimEnvironment = { clock, ids: seededIdSource(options.seed * 7 + 3), random: seededRandom(options.seed * 7 + 4) };
   const apps = options.apps(env);
+  const coverage = new CoverageRecorder(
+    new Map(apps.flatMap(({ definition }) => definition.entities.map((e) => [`${definition.name}.${e.name}`, e.machine] as const))),
+  );
   const metrics = new Metrics();
   const crashRate = options.crashRate ?? 0.002;
   let restarts = 0;
@@ -129,6 +137,7 @@ export async function simulate(options: SimulationOptions): Promise<SimReport> {
       backoffMs: () => 100,
       maxLiveActors: options.maxLiveActors,
       schedule: scheduler.schedule,
+      inspect: coverage.inspect,
       faults: faults.has('crash')
         ? (step, stage) => {
             if (faultRandom() < crashRate) {
@@ -217,6 +226,7 @@ export async function simulate(options: SimulationOptions): Promise<SimReport> {
     invariants,
     digest,
     ok: invariants.every((i) => i.held),
+    coverage: coverage.report(Object.assign({}, ...apps.map((a) => a.unreached ?? {}))),
   };
 }
 

@@ -30,6 +30,7 @@ import { DLQ_HEADERS } from '../../host/deadLetter.js';
 import { deadLetterTopic } from '../../host/topology.js';
 import { silentLogger } from '../../log/Logger.js';
 import { Metrics } from '../../metrics/Metrics.js';
+import type { IntentionallyUnreached } from '../../sim/coverage.js';
 import type { Invariant, SimApp, SimEnvironment, SimRecord, SimView } from '../../sim/Simulation.js';
 import { type SimSizes, perTick, pick, skewed, timesIn } from '../../sim/traffic.js';
 import { SqliteBankReadModel } from '../../../adapters/sqlite/SqliteBankReadModel.js';
@@ -86,6 +87,16 @@ interface Txn {
 }
 
 type Verdict = 'must' | 'may' | 'never';
+
+/** Transitions this traffic does not reach (statechart coverage, src/sim/coverage.ts). */
+export const bankUnreached: IntentionallyUnreached = {
+  'bank.account': {
+    '(root) --bank.transaction_deleted--> (stay)':
+      'the generator only inserts source rows; deleting one would need the truth above to model an alert for a transaction later removed',
+    '(root) --bank.transaction_updated--> (stay)':
+      'the generator only inserts source rows; amending one would need the truth above to judge both amounts against the thresholds',
+  },
+};
 
 export function bankSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes, tickMs: number): SimApp {
   const { random, ids, clock } = env;
@@ -202,7 +213,7 @@ export function bankSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes
     return invariants;
   };
 
-  return { definition: { ...app, topics: [...app.topics, outbox.idleTopic], stages: [...(app.stages ?? []), outbox] }, traffic: { next }, check };
+  return { definition: { ...app, topics: [...app.topics, outbox.idleTopic], stages: [...(app.stages ?? []), outbox] }, traffic: { next }, check, unreached: bankUnreached };
 }
 
 /** The change in effect at `at` given `changes` (latest by event time, ties to the later one). */

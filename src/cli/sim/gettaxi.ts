@@ -4,7 +4,8 @@
  * those); a taxi matched to a ride drives to the rider, reports the pickup, drives to a destination
  * reporting its positions, and reports the dropoff. The generator learns of matches as a driver's
  * app would, by reading the ride in the read model (through the same database) between ticks. A
- * weather feed and a city event move the surge; a small share of position records is malformed.
+ * weather feed and city events (one of them called off) move the surge; a small share of position
+ * records is malformed.
  *
  * The checks, on the history of the topics as spec/apps/gettaxi/gettaxiMatching.spec.ts does, use
  * record timestamps (the virtual time a record was produced) as bounds: an actor handled an input
@@ -16,6 +17,7 @@ import { minutesBetween, rideCost } from '../../../actors/gettaxi/pricing.js';
 import { datasetOf, gettaxiSettings as settings, gettaxiTopics as t } from '../../../config/gettaxi.js';
 import { gettaxiApp } from '../../apps/gettaxi/gettaxiApp.js';
 import type { BrokerRecord } from '../../broker/Record.js';
+import type { IntentionallyUnreached } from '../../sim/coverage.js';
 import type { Invariant, SimApp, SimEnvironment, SimRecord, SimView } from '../../sim/Simulation.js';
 import { type SimSizes, perTick, skewed, timesIn } from '../../sim/traffic.js';
 import { SqliteAnalyticsSink } from '../../../adapters/sinks/SqliteAnalyticsSink.js';
@@ -54,6 +56,31 @@ interface Taxi {
   job: { ride: Ride; to: LatLon } | null;
 }
 
+/**
+ * Defensive transitions this traffic does not reach (statechart coverage, src/sim/coverage.ts). A
+ * copy of a record under the same event id — what the edge's retries and the faults make — is
+ * dropped by the actor host before the machine sees it, so handlers for "the same request again"
+ * are reached only by a new event id carrying an old ride.
+ */
+export const gettaxiUnreached: IntentionallyUnreached = {
+  'gettaxi.ride': {
+    '(root) --ride.matched--> (stay) [otherTaxi]':
+      'a second taxi for a ride: the matcher proposes a ride to one taxi at a time; seed 7 (10 min, with and without faults) counts 0 revocations',
+  },
+  'gettaxi.taxi': {
+    'assigned --taxi.assignment_revoked--> free [sameRide]': 'revocations come only from a ride matched twice (gettaxi.ride otherTaxi above)',
+    'assigned --taxi.assignment_proposed--> (stay) [sameRide]': 'the same proposal again under a new event id: the matcher never re-proposes a ride to the taxi that holds it',
+    'free --taxi.assignment_proposed--> (stay)':
+      'a race seed 7 never hits: a proposal in flight to a taxi that went off duty, which withdraws it from its cells (taxi.departed) in the same step',
+    'onRide --taxi.assignment_proposed--> (stay) [inline]':
+      'a stale proposal arriving after the pickup: the taxi withdrew from its cells when assigned, so stale ones reach it while still assigned (taken)',
+  },
+  'gettaxi.rider': {
+    'idle --ride.requested--> (stay) [wasClosed]': 'a closed ride requested again under a new event id: the traffic gives every request a new ride',
+    'riding --ride.requested--> (stay) [isOpenRide]': 'the open ride requested again under a new event id: the traffic gives every request a new ride',
+  },
+};
+
 export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes, tickMs: number): SimApp {
   const { random, ids } = env;
   const readModel = new SqliteGettaxiReadModel(db);
@@ -88,6 +115,8 @@ export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSi
   const malformed = { taxi: new Set<string>(), user: new Set<string>() };
   let weatherDue = env.clock.now();
   let cityEvent = false;
+  /** A second event, in the match's region, called off a few minutes after it is announced. */
+  let paradeCancel: { readonly region: string; readonly due: number } | undefined;
 
   const event = (topic: string, key: string, fields: Record<string, unknown>, at: string): SimRecord =>
     ({ topic, key, value: JSON.stringify({ id: ids.next(), key, at, ...fields }) });
@@ -182,6 +211,13 @@ export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSi
       const startsAt = new Date(until + 15 * 60_000).toISOString();
       const endsAt = new Date(until + 45 * 60_000).toISOString();
       out.push(event(t.events.name, region, { type: 'city_event.scheduled', region, eventId: 'sim_match', name: 'Match', startsAt, endsAt, attendance: 20_000 }, iso));
+      out.push(event(t.events.name, region, { type: 'city_event.scheduled', region, eventId: 'sim_parade', name: 'Parade', startsAt, endsAt, attendance: 5_000 }, iso));
+      paradeCancel = { region, due: until + 5 * 60_000 };
+    }
+    if (paradeCancel && until >= paradeCancel.due) {
+      const { region } = paradeCancel;
+      paradeCancel = undefined;
+      out.push(event(t.events.name, region, { type: 'city_event.cancelled', region, eventId: 'sim_parade' }, iso));
     }
     if (until >= weatherDue) {
       weatherDue = until + 10 * 60_000;
@@ -266,7 +302,7 @@ export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSi
     ];
   };
 
-  return { definition: gettaxiApp({ readModel, stages: [analytics] }), traffic: { next }, check };
+  return { definition: gettaxiApp({ readModel, stages: [analytics] }), traffic: { next }, check, unreached: gettaxiUnreached };
 }
 
 /** A ride held by a taxi or a user: taken no later than `start`, released no earlier than `end`. */
