@@ -5,8 +5,9 @@
  */
 import Database from 'better-sqlite3';
 import { type FaultKind, FAULT_KINDS } from '../sim/FaultyBroker.js';
-import type { MachineCoverage } from '../sim/coverage.js';
+import { type MachineCoverage, aggregateCoverage } from '../sim/coverage.js';
 import { type SimApp, type SimEnvironment, type SimReport, simulate } from '../sim/Simulation.js';
+import type { SeedResult, SweepReport } from '../sim/sweep.js';
 import type { SimSizes } from '../sim/traffic.js';
 import { MemoryBroker } from '../../adapters/memory/index.js';
 import { SqliteStateStore, type SqliteDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
@@ -106,4 +107,40 @@ export function formatCoverage(coverage: readonly MachineCoverage[]): string[] {
       ...m.staleDeclarations.map((id) => `  STALE declaration (taken, or no such transition): ${id}`),
     ];
   });
+}
+
+/** Seeds like `1..500`, `3,7,9` or both (`1..10,42`), in the order given, each once. */
+export function parseSeeds(text: string): number[] {
+  const seeds = new Set<number>();
+  for (const part of text.split(',').map((s) => s.trim())) {
+    const range = /^(\d+)\.\.(\d+)$/.exec(part);
+    if (range) {
+      const [from, to] = [Number(range[1]), Number(range[2])];
+      if (from > to) throw new Error(`seed range '${part}' runs backwards`);
+      for (let s = from; s <= to; s++) seeds.add(s);
+    } else if (/^\d+$/.test(part)) seeds.add(Number(part));
+    else throw new Error(`seeds '${text}' are not like 1..500 or 3,7,9`);
+  }
+  return [...seeds];
+}
+
+/** One line for a seed that failed, with the command that reproduces it. */
+export function formatSeedFailure(r: SeedResult): string {
+  const why = r.report
+    ? r.report.invariants.filter((i) => !i.held).map((i) => i.name).join('; ') || 'exit 1'
+    : r.error ?? 'failed';
+  return `FAILED seed ${r.seed}: ${why}\n  reproduce: ${r.command}`;
+}
+
+export function formatSweep(r: SweepReport): string {
+  const run = r.results.length;
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  return [
+    `seeds run ${run} of ${r.seedsRequested}${r.stopped ? ' (stopped at the first failure)' : ''}, failed ${r.failed.length}${r.failed.length ? ` (${r.failed.map((f) => f.seed).join(', ')})` : ''}`,
+    `events processed ${r.eventsProcessed}${run ? ` (${Math.round(r.eventsProcessed / run)} per seed)` : ''}, simulated ${seconds(r.simulatedMsPerSeed)} per seed`,
+    `wall ${seconds(r.wallMs)} with ${r.jobs} jobs: ${r.seedsPerMinute.toFixed(1)} seeds per minute`,
+    r.failed.length === 0 ? 'every seed held its invariants' : `${r.failed.length} seed${r.failed.length > 1 ? 's' : ''} FAILED — each line above has the command that reproduces it`,
+    // Coverage over every seed that reported: a transition is taken if any seed took it.
+    ...formatCoverage(aggregateCoverage(r.results.flatMap((x) => (x.report?.coverage ? [x.report] : [])))),
+  ].join('\n');
 }
