@@ -4,7 +4,8 @@
  * those); a taxi matched to a ride drives to the rider, reports the pickup, drives to a destination
  * reporting its positions, and reports the dropoff. The generator learns of matches as a driver's
  * app would, by reading the ride in the read model (through the same database) between ticks. A
- * weather feed and city events (one of them called off) move the surge; a small share of position
+ * weather feed and city events (one of them called off) move the surge; now and then two riders
+ * across a cell border ask at once, so two matchers race for one taxi; a small share of position
  * records is malformed.
  *
  * The checks, on the history of the topics as spec/apps/gettaxi/gettaxiMatching.spec.ts does, use
@@ -70,8 +71,6 @@ export const gettaxiUnreached: IntentionallyUnreached = {
   'gettaxi.taxi': {
     'assigned --taxi.assignment_revoked--> free [sameRide]': 'revocations come only from a ride matched twice (gettaxi.ride otherTaxi above)',
     'assigned --taxi.assignment_proposed--> (stay) [sameRide]': 'the same proposal again under a new event id: the matcher never re-proposes a ride to the taxi that holds it',
-    'free --taxi.assignment_proposed--> (stay)':
-      'a race seed 7 never hits: a proposal in flight to a taxi that went off duty, which withdraws it from its cells (taxi.departed) in the same step',
     'onRide --taxi.assignment_proposed--> (stay) [inline]':
       'a stale proposal arriving after the pickup: the taxi withdrew from its cells when assigned, so stale ones reach it while still assigned (taken)',
   },
@@ -162,6 +161,25 @@ export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSi
     return random() < 0.1 ? [ask(userId, at, iso), ask(userId, at, iso)] : [ask(userId, at, iso)];
   };
 
+  /**
+   * Now and then two riders on either side of a cell border ask at once: both cells' matchers know
+   * the same nearest taxi, both propose it, and the taxi rejects the proposal that reaches it second
+   * (the stale-knowledge race of matcherMachine.ts, which a lone request never provokes).
+   */
+  const acrossBorder = (iso: string): SimRecord[] => {
+    const i = skewed(sizes.users, random, 1.2);
+    const j = skewed(sizes.users, random, 1.2);
+    const [a, b] = [`user_${i}`, `user_${j}`];
+    if (i === j || open.has(a) || open.has(b)) return request(iso);
+    const p = riders.get(i) ?? anywhere();
+    const border = Math.round(p.lat / settings.cellDeg) * settings.cellDeg;
+    const south = clamp({ lat: border - 0.0001, lon: p.lon });
+    const north = clamp({ lat: border + 0.0001, lon: p.lon });
+    riders.set(i, south);
+    riders.set(j, north);
+    return [ask(a, south, iso), ask(b, north, iso)];
+  };
+
   const ask = (userId: string, at: LatLon, iso: string): SimRecord => {
     const already = open.get(userId);
     const region = cellOf(at, settings.cellDeg);
@@ -246,7 +264,7 @@ export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSi
     for (const iso of times) {
       const roll = random();
       const taxi = taxis[Math.floor(random() * taxis.length)];
-      if (roll < 0.012) out.push(...request(iso));
+      if (roll < 0.012) out.push(...(random() < 0.1 ? acrossBorder(iso) : request(iso)));
       else if (roll < 0.25 && (taxi.job || random() < 0.1)) out.push(whereIs(taxi, iso));
       else out.push(drive(taxi, Date.parse(iso), iso));
     }
