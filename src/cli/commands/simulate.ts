@@ -51,14 +51,13 @@ export function simulateCommand(finish: Finish): Command {
     .addOption(new Option('--rate <n>', 'requests per simulated second').default(50).argParser(positiveNumber))
     .option('--json', 'print the report as JSON', false)
     .action(async (apps: string[], flags: SimulateFlags, command: Command) => {
+      // What one seed's run is, alone or in a sweep.
+      const run = { apps, durationMs: flags.duration, faults: flags.faults, sizes: { users: flags.users, rate: flags.rate } };
       if (flags.seeds) {
         if (command.getOptionValueSource('seed') === 'cli') command.error('error: --seed and --seeds exclude each other: give one seed or a list.', { exitCode: 2 });
         const report = await sweep({
-          apps,
+          ...run,
           seeds: flags.seeds,
-          durationMs: flags.duration,
-          faults: flags.faults,
-          sizes: { users: flags.users, rate: flags.rate },
           jobs: flags.jobs,
           failFast: flags.failFast,
           onSeed: (r) => {
@@ -69,13 +68,7 @@ export function simulateCommand(finish: Finish): Command {
         finish(report.failed.length === 0 ? 0 : 1);
         return;
       }
-      const report = await runSimulation({
-        apps,
-        seed: flags.seed,
-        durationMs: flags.duration,
-        faults: flags.faults,
-        sizes: { users: flags.users, rate: flags.rate },
-      });
+      const report = await runSimulation({ ...run, seed: flags.seed });
       console.log(flags.json ? JSON.stringify(report, null, 2) : formatReport(report));
       finish(report.ok ? 0 : 1);
     });
