@@ -16,10 +16,30 @@ module.exports = {
     },
     {
       name: 'core-never-imports-adapters',
-      comment: 'The runtime declares ports; adapters implement them; only the CLI edge wires them.',
+      comment:
+        'The runtime declares ports; adapters implement them; only the edges wire them: the CLI (the process) ' +
+        'and each application module (src/apps/<app>/, the composition root of its application).',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/cli/' },
+      from: { path: '^src/', pathNot: ['^src/cli/', '^src/apps/'] },
       to: { path: '^adapters/' },
+    },
+    {
+      name: 'apps-reached-through-their-module',
+      comment:
+        'The CLI builds an application from its module alone (src/apps/index.ts, the registry, or an app folder\'s ' +
+        'index.ts, its public face): never from its routes, read models or machines directly.',
+      severity: 'error',
+      from: { path: '^src/cli/' },
+      to: { path: ['^src/apps/[^/]+/', '^actors/'], pathNot: '^src/apps/[^/]+/index\\.ts$' },
+    },
+    {
+      name: 'adapters-know-no-application-module',
+      comment:
+        'A read model adapter implements its application\'s port (src/apps/<app>/<App>ReadModel.ts), and may know its ' +
+        'events; never how the application is hosted or simulated (its module, host and simulation files).',
+      severity: 'error',
+      from: { path: '^adapters/' },
+      to: { path: ['^src/apps/(index|AppModule)\\.ts$', '^src/apps/[^/]+/(index|host[A-Z][^/]*|[a-z]+Simulation)\\.ts$'] },
     },
     {
       name: 'core-never-imports-apps',

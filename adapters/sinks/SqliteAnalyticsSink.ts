@@ -11,6 +11,7 @@
 import type { BrokerRecord } from '../../src/broker/Record.js';
 import type { BatchContext, BatchWork, Stage } from '../../src/host/Stage.js';
 import type { SqliteDatabase } from '../sqlite/SqliteStateStore.js';
+import type { OffsetSpan } from '../../src/sim/invariants.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS analytics_records (
@@ -61,4 +62,13 @@ export class SqliteAnalyticsSink implements Stage {
     }
     return { extra: (tx) => { for (const row of rows) tx.run(INSERT, row); } };
   }
+}
+
+/** Per partition of a topic: how many records the analytics store holds, and their first and last offsets. */
+export function analyticsSummary(db: SqliteDatabase, topic: string): Map<number, OffsetSpan> {
+  return new Map(db
+    .prepare<[string], { partition: number; n: number; lo: number; hi: number }>(
+      'SELECT partition, count(*) AS n, min(offset) AS lo, max(offset) AS hi FROM analytics_records WHERE topic = ? GROUP BY partition')
+    .all(topic)
+    .map((r) => [r.partition, { n: r.n, lo: r.lo, hi: r.hi }]));
 }

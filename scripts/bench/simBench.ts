@@ -7,7 +7,8 @@
  * `BENCH_SIM_MINUTES=60 npm run bench -- --only sim` runs the whole hour. Simulated time per CPU
  * second is given beside it: on a shared box it moves much less than the wall-time ratio.
  */
-import { runSimulation, SIM_MODULES } from '../../src/cli/simulateCommand.js';
+import { APP_MODULES } from '../../src/apps/index.js';
+import { runSimulation } from '../../src/cli/simulateCommand.js';
 import { type BenchResult, now, result, round } from './measure.js';
 
 export async function simBench(quick: boolean): Promise<BenchResult> {
@@ -25,14 +26,16 @@ export async function simBench(quick: boolean): Promise<BenchResult> {
     // than the wall time.
     const cpuMs = (cpu.user + cpu.system) / 1000;
     out.figures.push(
-      { label: `applications simulated (${Object.keys(SIM_MODULES).join(', ')}), rate ${rate}/simulated s each`, value: Object.keys(SIM_MODULES).length, unit: 'apps' },
+      { label: `applications simulated (${Object.keys(APP_MODULES).join(', ')}), rate ${rate}/simulated s each`, value: Object.keys(APP_MODULES).length, unit: 'apps' },
       { label: 'simulated time / wall time (the report\'s own figure)', value: Math.round(report.speedup), unit: `× (${round(report.simulatedMs / 1000)} s in ${round(report.wallMs / 1000, 2)} s)` },
       { label: 'records generated / events processed', value: report.recordsGenerated, unit: `/ ${report.eventsProcessed}` },
       { label: 'events processed per wall second', value: Math.round(report.eventsProcessed / (wallMs / 1000)), unit: 'events/s' },
       { label: 'simulated time / CPU time (process.cpuUsage, all threads)', value: Math.round(report.simulatedMs / cpuMs), unit: `× (${round(cpuMs / 1000, 2)} CPU-s)` },
+      { label: 'peak RSS of the benchmark process (target ≤ 1024 MiB for any duration)', value: report.peakRssMiB, unit: 'MiB' },
       { label: 'invariants held', value: report.invariants.filter((i) => i.held).length, unit: `of ${report.invariants.length}${report.ok ? '' : ' — BROKEN: ' + report.invariants.filter((i) => !i.held).map((i) => i.name).join(', ')}` },
     );
     out.ratios.push({ label: 'simulated / wall time', value: Math.round(report.speedup), min: 1000 });
+    out.ratios.push({ label: 'peak RSS / 1 GiB', value: round(report.peakRssMiB / 1024, 2), max: 1 });
   } catch (e) {
     out.notes.push(`the simulation failed after ${round((now() - t0) / 1000, 1)} s: ${(e as Error).message}`);
     out.ratios.push({ label: 'simulated / wall time (failed run)', value: 0, min: 1000 });

@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { MemoryBroker } from '../../adapters/memory/index.js';
 import { SqliteStateStore, openDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
-import { socialHosted } from '../../src/cli/apps/social.js';
+import { socialModule } from '../../src/apps/social/index.js';
 import type { Broker } from '../../src/broker/Broker.js';
 import { SystemClock } from '../../src/clock/SystemClock.js';
 import { Runtime } from '../../src/host/Runtime.js';
@@ -38,7 +38,9 @@ async function main(): Promise<void> {
   const readDb = openDatabase(join(dataDir, 'state.db'));
   const metrics = new Metrics();
   const producer = broker.producer({ profile: 'reliable', clientId: 'kastor-edge' });
-  const hosted = socialHosted({ db: store.db, readDb, dataDir, transport: transport === 'kafka' ? 'kafka' : 'memory', broker, producer, clock, ids: nanoidSource, logger: silentLogger, metrics });
+  const hosted = socialModule.host({
+    db: store.db, readDb, dataDir, transport: transport === 'kafka' ? 'kafka' : 'memory', broker, producer, clock, ids: nanoidSource, logger: silentLogger, metrics, env: {},
+  });
   const runtime = new Runtime([hosted.definition], {
     broker, store, clock, ids: nanoidSource, metrics, logger: silentLogger,
     onFatal: (e) => {

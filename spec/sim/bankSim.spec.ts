@@ -22,7 +22,7 @@ describe('MyBank under simulation (CDC from a SQLite source, every fault)', func
       const report = await run(seed, 90_000);
       const broken = report.invariants.filter((i) => !i.held);
       expect(broken, JSON.stringify(broken)).to.deep.equal([]);
-      expect(report.invariants.map((i) => i.name)).to.have.length(7);
+      expect(report.invariants.map((i) => i.name)).to.have.length(8);
       // The run exercised what the invariants are about.
       expect(report.faults.crash ?? 0).to.be.greaterThan(0);
       expect(figure(report, /above the threshold/, /(\d+) expected/)).to.be.greaterThan(50);

@@ -1,34 +1,14 @@
-import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { MemoryBroker } from '../../adapters/memory/index.js';
-import { type SqliteDatabase, SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
-import { gettaxiReadModels, gettaxiSim } from '../../src/cli/sim/gettaxi.js';
+import type { SqliteDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
 import { runSimulation } from '../../src/cli/simulateCommand.js';
 import { FAULT_KINDS } from '../../src/sim/FaultyBroker.js';
-import { type SimApp, type SimReport, simulate } from '../../src/sim/Simulation.js';
+import type { SimReport } from '../../src/sim/Simulation.js';
 
 const sizes = { users: 100, rate: 15 };
 
 /** `kastor simulate gettaxi`, with a hook before the checks. */
-async function run(seed: number, durationMs: number, beforeCheck?: (db: SqliteDatabase) => void): Promise<SimReport> {
-  const db = new Database(':memory:');
-  try {
-    return await simulate({
-      seed, durationMs, tickMs: 1_000, faults: FAULT_KINDS, store: new SqliteStateStore(db),
-      makeBroker: (clock, schedule) => new MemoryBroker({ clock, schedule, maintenanceIntervalMs: 0, closeTimeoutMs: 0 }),
-      apps: (env) => {
-        const app = gettaxiSim(env, db, sizes, 1_000);
-        const check: SimApp['check'] = (view) => {
-          beforeCheck?.(db);
-          return app.check(view);
-        };
-        return [{ ...app, check }];
-      },
-      readModels: () => gettaxiReadModels(db),
-    });
-  } finally {
-    db.close();
-  }
+function run(seed: number, durationMs: number, beforeChecks?: (db: SqliteDatabase) => void): Promise<SimReport> {
+  return runSimulation({ apps: ['gettaxi'], seed, durationMs, faults: FAULT_KINDS, sizes, beforeChecks });
 }
 
 const count = (report: SimReport, name: RegExp, what: RegExp): number =>
@@ -46,7 +26,7 @@ describe('GetTaxi under simulation', function () {
       const report = await run(seed, 2 * 60_000);
       const broken = report.invariants.filter((i) => !i.held);
       expect(broken, JSON.stringify(broken)).to.deep.equal([]);
-      expect(report.invariants).to.have.length(9);
+      expect(report.invariants).to.have.length(11);
       expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).to.be.greaterThan(0);
       // The checks looked at something: rides matched, fares paid, second requests refused.
       expect(count(report, /two taxis/, /(\d+) rides matched/)).to.be.greaterThan(0);

@@ -26,7 +26,7 @@ describe('logging and metrics aggregation under simulation (every fault)', funct
       const report = await run(seed, 150_000);
       const broken = report.invariants.filter((i) => !i.held);
       expect(broken, JSON.stringify(broken)).to.deep.equal([]);
-      expect(report.invariants.map((i) => i.name)).to.have.length(6);
+      expect(report.invariants.map((i) => i.name)).to.have.length(7);
       expect(report.faults.crash ?? 0).to.be.greaterThan(0);
       expect(figure(report, /closed minute's aggregate per service/, /(\d+) closed minutes/)).to.be.greaterThan(20);
       expect(figure(report, /closed minute's aggregate per service/, /(\d+) late samples left out/)).to.be.greaterThan(0);

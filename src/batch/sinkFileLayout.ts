@@ -76,12 +76,13 @@ export function encodeLine(record: BrokerRecord): string {
     key: record.key,
     timestamp: record.timestamp,
     headers: record.headers,
-    value: parseValue(record.value),
+    value: lineValue(record.value),
   };
   return JSON.stringify(line) + '\n';
 }
 
-function parseValue(value: string | null): unknown {
+/** A record's value as its line holds it: JSON as parsed, anything else as its text. */
+export function lineValue(value: string | null): unknown {
   if (value === null) return null;
   try {
     return JSON.parse(value);

@@ -14,7 +14,7 @@ import type { StateStore } from '../store/StateStore.js';
 import { Runtime } from '../host/Runtime.js';
 import { runtimeLag } from '../host/lag.js';
 import { createHttpApp } from '../http/createHttpApp.js';
-import { APPS, resolveApps } from './apps.js';
+import { resolveApps } from '../apps/index.js';
 import { TOKENS, createContainer, readConnection, type TransportOptions } from './container.js';
 import type { SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
 import type { DeploymentProfile } from '../topics/TopicDeclaration.js';
@@ -54,9 +54,11 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   const readDb = readConnection(options.dataDir);
   const producer = broker.producer({ profile: 'reliable', clientId: 'kastor-edge' });
 
-  const names = resolveApps(options.apps);
-  const hosted = names.map((n) =>
-    APPS[n]({ db: store.db, readDb, dataDir: options.dataDir, transport: options.transport, broker, producer, clock, ids, logger: log, metrics }));
+  const modules = resolveApps(options.apps);
+  const names = modules.map((m) => m.name);
+  const hosted = modules.map((m) => m.host({
+    db: store.db, readDb, dataDir: options.dataDir, transport: options.transport, broker, producer, clock, ids, logger: log, metrics, env: process.env,
+  }));
   // Declared before anything that may call stop(): a fatal fault can come during start-up.
   let stopping: Promise<void> | undefined;
   const runtime = new Runtime(hosted.map((h) => h.definition), {

@@ -3,32 +3,20 @@
  * simulation of src/sim on the in-memory log and an in-memory SQLite database, prints the report
  * and the digest. Exit code 1 when an invariant failed: the seed alone reproduces the run.
  */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { AppContext, AppSimulation } from '../apps/AppModule.js';
+import { resolveApps } from '../apps/index.js';
+import { silentLogger } from '../log/Logger.js';
 import { type FaultKind, FAULT_KINDS } from '../sim/FaultyBroker.js';
 import { type MachineCoverage, aggregateCoverage } from '../sim/coverage.js';
-import { type SimApp, type SimEnvironment, type SimReport, simulate } from '../sim/Simulation.js';
+import { type SimReport, simulate } from '../sim/Simulation.js';
 import type { SeedResult, SweepReport } from '../sim/sweep.js';
 import type { SimSizes } from '../sim/traffic.js';
 import { MemoryBroker } from '../../adapters/memory/index.js';
-import { SqliteStateStore, type SqliteDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
-import { socialReadModels, socialSim } from './sim/social.js';
-import { movieflixReadModels, movieflixSim } from './sim/movieflix.js';
-import { gettaxiReadModels, gettaxiSim } from './sim/gettaxi.js';
-import { bankReadModels, bankSim } from './sim/bank.js';
-import { opsReadModels, opsSim } from './sim/ops.js';
-
-interface SimModule {
-  app(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes, tickMs: number): SimApp;
-  readModels(db: SqliteDatabase): string;
-}
-
-export const SIM_MODULES: Readonly<Record<string, SimModule>> = {
-  social: { app: socialSim, readModels: socialReadModels },
-  movieflix: { app: movieflixSim, readModels: movieflixReadModels },
-  gettaxi: { app: gettaxiSim, readModels: gettaxiReadModels },
-  bank: { app: bankSim, readModels: bankReadModels },
-  ops: { app: opsSim, readModels: opsReadModels },
-};
+import { type SqliteDatabase, SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
 
 export interface SimulateOptions {
   readonly apps: readonly string[];
@@ -40,14 +28,24 @@ export interface SimulateOptions {
   readonly maxLiveActors?: number;
   /** See SimulationOptions.skipIdleTicks. */
   readonly skipIdleTicks?: boolean;
+  /** Settings over each module's simulation environment (e.g. a shorter dislike delay in a spec). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Runs before the checks, on the state database (specs tamper with it to see a check fail). */
+  readonly beforeChecks?: (db: SqliteDatabase) => void;
 }
 
+/**
+ * Each application is built from its module as `kastor run` builds it (`host`), on the simulation's
+ * clock, ids, faulty broker and edge producer, an in-memory state database and a scratch data
+ * directory (sink files, source databases; removed at the end), then given its traffic (`simulate`).
+ */
 export async function runSimulation(options: SimulateOptions): Promise<SimReport> {
-  const names = options.apps.length === 0 || options.apps.includes('all') ? Object.keys(SIM_MODULES) : options.apps;
-  for (const n of names) if (!SIM_MODULES[n]) throw new Error(`no simulation for '${n}' (have: ${Object.keys(SIM_MODULES).join(', ')}, all)`);
+  const modules = resolveApps(options.apps);
   const db = new Database(':memory:');
   const store = new SqliteStateStore(db);
+  const dataDir = mkdtempSync(join(scratchRoot(), 'kastor-sim-'));
   const tickMs = options.tickMs ?? 1_000;
+  const simulations: AppSimulation[] = [];
   try {
     return await simulate({
       seed: options.seed,
@@ -57,13 +55,29 @@ export async function runSimulation(options: SimulateOptions): Promise<SimReport
       store,
       maxLiveActors: options.maxLiveActors,
       skipIdleTicks: options.skipIdleTicks,
+      beforeChecks: options.beforeChecks && (() => options.beforeChecks!(db)),
       makeBroker: (clock, schedule) => new MemoryBroker({ clock, schedule, maintenanceIntervalMs: 0, closeTimeoutMs: 0 }),
-      apps: (env) => names.map((n) => SIM_MODULES[n].app(env, db, options.sizes, tickMs)),
-      readModels: () => names.map((n) => SIM_MODULES[n].readModels(db)).join('\n'),
+      apps: (env) => modules.map((module) => {
+        const app: AppContext = {
+          db, readDb: db, dataDir, transport: 'memory', broker: env.broker, producer: env.producer,
+          clock: env.clock, ids: env.ids, logger: silentLogger, metrics: env.metrics, env: { ...module.simulationEnv, ...options.env },
+        };
+        const hosted = module.host(app);
+        const simulation = module.simulate(hosted, { ...env, sizes: options.sizes, tickMs, app });
+        simulations.push(simulation);
+        return { ...simulation, definition: hosted.definition, routes: hosted.routes, background: hosted.background };
+      }),
+      readModels: () => simulations.map((s) => s.readModels()).join('\n'),
     });
   } finally {
     db.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** A RAM-backed directory where there is one: sink files are written at every commit. */
+function scratchRoot(): string {
+  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 }
 
 export function parseDuration(text: string): number {
@@ -84,7 +98,7 @@ export function parseFaults(text: string | undefined): FaultKind[] {
 export function formatReport(r: SimReport): string {
   const lines = [
     `seed ${r.seed}`,
-    `simulated ${(r.simulatedMs / 1000).toFixed(0)} s in ${(r.wallMs / 1000).toFixed(2)} s wall: ${r.speedup.toFixed(0)}x`,
+    `simulated ${(r.simulatedMs / 1000).toFixed(0)} s in ${(r.wallMs / 1000).toFixed(2)} s wall: ${r.speedup.toFixed(0)}x, peak RSS ${r.peakRssMiB} MiB`,
     `records generated ${r.recordsGenerated}, events processed ${r.eventsProcessed}, restarts ${r.restarts}`,
     `faults injected: ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     ...r.invariants.map((i) => `${i.held ? 'HELD  ' : 'BROKEN'} ${i.name}${i.detail ? ` (${i.detail})` : ''}`),

@@ -196,6 +196,9 @@ export class StageRunner implements LocalCommitter {
     this.crashError = reason;
     this.subscription?.unsubscribe();
     await this.consumer?.close().catch(() => undefined);
+    // What the stage holds in memory goes with it, timers included: a dead process fires none, and
+    // a simulation that crashes hundreds of times must not keep every dead runner's actors alive.
+    this.stage.close?.();
     this.resolveCrash(reason);
   }
 

@@ -9,6 +9,8 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Broker } from '../broker/Broker.js';
+import type { BackgroundService } from '../host/BackgroundService.js';
+import type { HttpApp } from '../http/createHttpApp.js';
 import type { BrokerRecord, TopicPartition } from '../broker/Record.js';
 import { VirtualClock } from '../clock/VirtualClock.js';
 import type { AppDefinition } from '../host/AppDefinition.js';
@@ -20,25 +22,32 @@ import { Metrics } from '../metrics/Metrics.js';
 import type { StateStore } from '../store/StateStore.js';
 import { CoverageRecorder, type IntentionallyUnreached, type MachineCoverage } from './coverage.js';
 import { FaultCounter, type FaultKind, FaultyBroker } from './FaultyBroker.js';
+import { EdgeProducer } from './EdgeProducer.js';
+import type { Invariant } from './Invariant.js';
+import { SimEdge, type SimRequest, isSimRequest } from './SimEdge.js';
 import { SimScheduler, drain, whileDraining } from './SimScheduler.js';
 
-/** A record the traffic generator wants produced, as an edge service would. */
+/**
+ * A record produced straight to a topic, past the edge's validation: what another producer (a
+ * feed, a misbehaving client library) writes. Most traffic goes through the routes (SimRequest).
+ */
 export interface SimRecord {
   readonly topic: string;
   readonly key: string | null;
   readonly value: string;
 }
 
+export type SimCall = SimRequest | SimRecord;
+
 export interface TrafficSource {
-  /** Records for the time up to `until` (epoch ms). */
-  next(until: number): SimRecord[];
+  /**
+   * What clients do up to `until` (epoch ms), in order. Drawn lazily: a request's answer (its
+   * `then`) is known before the next call is drawn, as a client knows the id of the post it made.
+   */
+  next(until: number): Iterable<SimCall>;
 }
 
-export interface Invariant {
-  readonly name: string;
-  readonly held: boolean;
-  readonly detail?: string;
-}
+export type { Invariant };
 
 /** What invariant checks can look at once the run settled. */
 export interface SimView {
@@ -49,7 +58,13 @@ export interface SimView {
 
 export interface SimApp {
   readonly definition: AppDefinition;
+  /** Its routes, registered on the simulated process's HTTP edge. */
+  routes?(app: HttpApp): void;
+  /** Run beside the stages, from start to end of the run (not restarted with a crashed runtime). */
+  readonly background?: readonly BackgroundService[];
   readonly traffic: TrafficSource;
+  /** False while the app has work of its own under way (a source not yet read): settling goes on. */
+  settled?(): boolean;
   check(view: SimView): Invariant[];
   /** Transitions of its machines the traffic never takes by design, with the reason (see coverage.ts). */
   readonly unreached?: IntentionallyUnreached;
@@ -64,6 +79,11 @@ export interface SimEnvironment {
   readonly ids: IdSource;
   /** For traffic generators: seeded, and separate from the fault and scheduling draws. */
   readonly random: () => number;
+  /** The broker as the process sees it (faults included). */
+  readonly broker: Broker;
+  /** The edge services' producer: the broker's, retrying failed sends as a reliable client does. */
+  readonly producer: EdgeProducer;
+  readonly metrics: Metrics;
 }
 
 export interface SimulationOptions {
@@ -86,6 +106,8 @@ export interface SimulationOptions {
    * through every one of them, for the spec that pins that both give the same run.
    */
   readonly skipIdleTicks?: boolean;
+  /** Runs once the run settled, before the checks (specs tamper with a store here, to see a check fail). */
+  readonly beforeChecks?: () => void;
   /** Told of each crash injected (for tracing a failing seed). */
   readonly faultLog?: (step: string, stage: string) => void;
 }
@@ -95,6 +117,8 @@ export interface SimReport {
   readonly simulatedMs: number;
   readonly wallMs: number;
   readonly speedup: number;
+  /** The process's peak resident set so far (MiB): a run's own when it has the process to itself, as in the CLI. */
+  readonly peakRssMiB: number;
   readonly recordsGenerated: number;
   readonly eventsProcessed: number;
   readonly restarts: number;
@@ -118,12 +142,15 @@ export async function simulate(options: SimulationOptions): Promise<SimReport> {
   const log = options.makeBroker(clock, scheduler.schedule);
   const counter = new FaultCounter();
   const broker: Broker = faults.size > 0 ? new FaultyBroker(log, faults, faultRandom, clock, counter) : log;
-  const env: SimEnvironment = { clock, ids: seededIdSource(options.seed * 7 + 3), random: seededRandom(options.seed * 7 + 4) };
+  const metrics = new Metrics();
+  const producer = new EdgeProducer(broker.producer({ clientId: 'sim-edge' }));
+  const env: SimEnvironment = {
+    clock, ids: seededIdSource(options.seed * 7 + 3), random: seededRandom(options.seed * 7 + 4), broker, producer, metrics,
+  };
   const apps = options.apps(env);
   const coverage = new CoverageRecorder(
     new Map(apps.flatMap(({ definition }) => definition.entities.map((e) => [`${definition.name}.${e.name}`, e.machine] as const))),
   );
-  const metrics = new Metrics();
   const crashRate = options.crashRate ?? 0.002;
   let restarts = 0;
 
@@ -152,7 +179,10 @@ export async function simulate(options: SimulationOptions): Promise<SimReport> {
     return runtime;
   };
   let runtime = await whileDraining(scheduler, clock, startRuntime());
-  const edge = broker.producer({ clientId: 'sim-edge' });
+  const edge = new SimEdge(apps.flatMap((a) => (a.routes ? [a.routes.bind(a)] : [])), producer);
+  await edge.ready();
+  const background = apps.flatMap((a) => a.background ?? []);
+  for (const service of background) await whileDraining(scheduler, clock, service.start());
   let generated = 0;
 
   /** A runner died: the whole process restarts, as its supervisor would. */
@@ -170,15 +200,13 @@ export async function simulate(options: SimulationOptions): Promise<SimReport> {
 
   for (let t = start + tick; t <= end; t += tick) {
     clock.advanceTo(t);
-    const batch = apps.flatMap((a) => a.traffic.next(t));
-    generated += batch.length;
-    // An edge service retries a send that failed; the broker may then hold it twice, same id.
-    for (let attempt = 0; batch.length > 0; attempt++) {
-      try {
-        await edge.send(batch.map((r) => ({ topic: r.topic, key: r.key, value: r.value })));
-        break;
-      } catch (e) {
-        if (attempt > 100) throw e;
+    // What the clock's move set off (a connector's poll, a job) starts before the clients call.
+    await drain(scheduler);
+    for (const app of apps) {
+      for (const call of app.traffic.next(t)) {
+        generated++;
+        if (isSimRequest(call)) await edge.call(call);
+        else await producer.send([{ topic: call.topic, key: call.key, value: call.value }]);
       }
     }
     await step();
@@ -186,9 +214,10 @@ export async function simulate(options: SimulationOptions): Promise<SimReport> {
   // Let the system finish: time moves on (backoffs, paused partitions, timers) until all is consumed.
   for (let rounds = 0; ; rounds++) {
     await step();
-    if (await caughtUp(runtime, log, options.store)) {
+    const settled = () => apps.every((a) => a.settled?.() ?? true);
+    if (settled() && (await caughtUp(runtime, log, options.store))) {
       await step();
-      if (await caughtUp(runtime, log, options.store)) break;
+      if (settled() && (await caughtUp(runtime, log, options.store))) break;
     }
     if (rounds > MAX_SETTLE_ROUNDS) throw new Error('simulation did not settle');
     // Nothing is runnable, no runner waits for its restart and no timer falls in the next ticks:
@@ -209,16 +238,20 @@ export async function simulate(options: SimulationOptions): Promise<SimReport> {
     return all;
   };
   const view: SimView = { runtime, records };
-  const invariants = apps.flatMap((a) => a.check(view));
+  options.beforeChecks?.();
+  const invariants = [edge.invariant(), ...apps.flatMap((a) => a.check(view))];
   const digest = await digestOf(log, records, options.readModels?.() ?? '');
+  for (const service of background) await whileDraining(scheduler, clock, service.stop());
   await whileDraining(scheduler, clock, runtime.stop());
   await edge.close();
+  await producer.close();
   const wallMs = performance.now() - wallStart;
   return {
     seed: options.seed,
     simulatedMs: options.durationMs,
     wallMs,
     speedup: options.durationMs / Math.max(1, wallMs),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     recordsGenerated: generated,
     eventsProcessed: metrics.value('kastor_events_in_total'),
     restarts,

@@ -7,8 +7,8 @@ import { KafkaBroker } from '../../../adapters/kafka/index.js';
 import { SqliteStateStore, openDatabase } from '../../../adapters/sqlite/SqliteStateStore.js';
 import { bankTopicsFor } from '../../../config/bank.js';
 import type { Producer } from '../../../src/broker/Broker.js';
-import type { HostedApp } from '../../../src/cli/apps.js';
-import { bankHosted } from '../../../src/cli/apps/bank.js';
+import type { HostedApp } from '../../../src/apps/AppModule.js';
+import { hostBank } from '../../../src/apps/bank/hostBank.js';
 import { SystemClock } from '../../../src/clock/SystemClock.js';
 import { DLQ_HEADERS } from '../../../src/host/deadLetter.js';
 import { Runtime } from '../../../src/host/Runtime.js';
@@ -45,9 +45,12 @@ describeKafka('MyBank on the kafka transport: source database → CDC → accoun
     producer = broker.producer({ profile: 'reliable', clientId: 'bank-spec-edge' });
     const clock = new SystemClock();
     const ids = seededIdSource(7);
-    hosted = bankHosted(
-      { db: store.db, readDb, dataDir: dir, transport: 'kafka', broker, producer, clock, ids, logger: silentLogger, metrics: new Metrics() },
-      { topics, env: { KASTOR_BANK_CDC_INTERVAL_MS: '100' } },
+    hosted = hostBank(
+      {
+        db: store.db, readDb, dataDir: dir, transport: 'kafka', broker, producer, clock, ids, logger: silentLogger, metrics: new Metrics(),
+        env: { KASTOR_BANK_CDC_INTERVAL_MS: '100' },
+      },
+      { topics },
     );
     runtime = new Runtime([hosted.definition], { broker, store, clock, ids, backoffMs: () => 50 });
     await runtime.start();

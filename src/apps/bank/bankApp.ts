@@ -1,7 +1,7 @@
 /**
  * MyBank as the runtime runs it: the account actor reading both inputs, the read model. The CDC
  * source connector is not a stage (it reads a database, not topics): the process runs it as a
- * background service (src/cli/apps/bank.ts).
+ * background service (src/apps/bank/hostBank.ts).
  */
 import { accountMachine } from '../../../actors/bank/accountMachine.js';
 import { type BankTopics, bankTopics } from '../../../config/bank.js';

@@ -111,7 +111,8 @@ export function gettaxiRoutes(app: HttpApp, services: GettaxiServices): HttpApp 
     const surge = readModel.surge(region)?.surge ?? 1;
     const rideId = `ride_${ids.next()}`;
     await publish(t.rideRequests, body.userId, { type: 'ride.requested', rideId, userId: body.userId, lat: body.lat, lon: body.lon, region, surge });
-    return reply.code(202).send({ rideId });
+    // The quote goes back with the ride's id: the rider sees the surge the fare will use.
+    return reply.code(202).send({ rideId, region, surge });
   });
   app.get('/gettaxi/rides/:rideId', { schema: ofRide }, async (req) => {
     const { rideId } = req.params;

@@ -19,7 +19,7 @@ export function bankCommand(finish: Finish, now: () => number = Date.now): Comma
     .addOption(new Option('--malformed <n>', 'rows the connector must dead-letter, among the good ones').default(0).argParser(wholeNumber(0)))
     .addOption(new Option('--seed <n>', 'the same seed gives the same rows').default(1).argParser(wholeNumber(0)))
     .action(async (flags: SeedFlags) => {
-      const { seedDbCommand } = await import('../../apps/bank/seedDb.js');
+      const { seedDbCommand } = await import('../../apps/bank/index.js');
       console.log(seedDbCommand(flags, now()));
       finish(0);
     });

@@ -19,7 +19,7 @@ export function logsCommand(finish: Finish): Command {
       if (flags.transport !== 'kafka') {
         command.error('error: logs forward needs --transport kafka (the memory transport lives inside one `kastor run` process)', { exitCode: 2 });
       }
-      const { logsForwardCommand } = await import('../apps/ops.js');
+      const { logsForwardCommand } = await import('../logsForward.js');
       const stats = await logsForwardCommand({ file, service: flags.service, transport: flags.transport, brokers: flags.brokers });
       console.error(JSON.stringify({ message: 'logs forwarded', ...stats }));
       finish(0);

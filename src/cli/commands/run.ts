@@ -1,7 +1,7 @@
 /** `kastor run [apps...]`: hosts the applications until a signal (src/cli/runCommand.ts). */
 import { Command, Option } from 'commander';
 import type { DeploymentProfile } from '../../topics/TopicDeclaration.js';
-import { APPS } from '../apps.js';
+import { APP_MODULES } from '../../apps/index.js';
 import { type RunOptions, runUntilSignalled } from '../runCommand.js';
 import {
   type Transport, appsArgument, brokersOption, dataOption, parsePort, profileOption, transportOption, wholeNumber,
@@ -40,7 +40,7 @@ export function runOptions(apps: readonly string[], flags: RunFlags): RunOptions
 export function runCommand(start: (options: RunOptions) => Promise<void> = runUntilSignalled): Command {
   return new Command('run')
     .description('host the applications\' actors and HTTP routes until SIGTERM or SIGINT (then drain and exit 0; a fatal fault exits 1)')
-    .addArgument(appsArgument(Object.keys(APPS)))
+    .addArgument(appsArgument(Object.keys(APP_MODULES)))
     .addOption(transportOption())
     .addOption(brokersOption())
     .addOption(dataOption())

@@ -6,7 +6,8 @@ import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { FaultKind } from '../../sim/FaultyBroker.js';
 import { sweep } from '../../sim/sweep.js';
-import { SIM_MODULES, formatReport, formatSeedFailure, formatSweep, parseFaults, parseSeeds, runSimulation } from '../simulateCommand.js';
+import { APP_MODULES } from '../../apps/index.js';
+import { formatReport, formatSeedFailure, formatSweep, parseFaults, parseSeeds, runSimulation } from '../simulateCommand.js';
 import { type Finish, appsArgument, parseDurationOption, positiveNumber, wholeNumber } from './options.js';
 
 interface SimulateFlags {
@@ -40,7 +41,7 @@ function seedsOption(value: string): number[] {
 export function simulateCommand(finish: Finish): Command {
   return new Command('simulate')
     .description('run seeded traffic with faults on the in-memory log under a virtual clock and check the invariants (exit 1 when one broke)')
-    .addArgument(appsArgument(Object.keys(SIM_MODULES)))
+    .addArgument(appsArgument(Object.keys(APP_MODULES)))
     .addOption(new Option('--seed <n>', 'the seed: the same seed gives the same run and digest').default(1).argParser(wholeNumber(0)))
     .addOption(new Option('--seeds <list>', 'a sweep: one run per seed, like 1..500 or 3,7,9, each in its own process').argParser(seedsOption))
     .addOption(new Option('--jobs <n>', 'seeds run in parallel in a sweep').default(availableParallelism(), 'cores').argParser(wholeNumber(1)))

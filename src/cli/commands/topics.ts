@@ -3,20 +3,20 @@ import { Command, Option } from 'commander';
 import { allTopics } from '../../host/topology.js';
 import { checkTopics, formatPlan } from '../../topics/checkTopics.js';
 import { type DeploymentProfile, topicSpec } from '../../topics/TopicDeclaration.js';
-import { APP_DEFINITIONS, resolveApps } from '../apps.js';
+import { APP_MODULES, resolveApps } from '../../apps/index.js';
 import { requireBroker } from '../requireBroker.js';
 import { type Finish, type Transport, appsArgument, brokersOption, profileOption, transportOption, wholeNumber } from './options.js';
 
 const PROFILE = 'replication to plan for (local: 1 replica; production: 3, min.insync.replicas 2)';
 
 function declaredTopics(apps: readonly string[]) {
-  return resolveApps(apps).flatMap((a) => allTopics(APP_DEFINITIONS[a]()));
+  return resolveApps(apps).flatMap((m) => allTopics(m.definition()));
 }
 
 function checkCommand(finish: Finish): Command {
   return new Command('check')
     .description('print the topic plan (names, partitions, replication) and its problems; exit 1 when there are any')
-    .addArgument(appsArgument(Object.keys(APP_DEFINITIONS)))
+    .addArgument(appsArgument(Object.keys(APP_MODULES)))
     .addOption(profileOption(PROFILE))
     .addOption(new Option('--brokers-count <n>', 'brokers in the cluster (default: 1 for local, 3 for production)').argParser(wholeNumber(1)))
     .action((apps: string[], flags: { profile: DeploymentProfile; brokersCount?: number }) => {
@@ -36,7 +36,7 @@ interface CreateFlags {
 function createCommand(finish: Finish): Command {
   return new Command('create')
     .description('create on Kafka the topics of the plan that are missing (existing ones are left as they are)')
-    .addArgument(appsArgument(Object.keys(APP_DEFINITIONS)))
+    .addArgument(appsArgument(Object.keys(APP_MODULES)))
     .addOption(transportOption())
     .addOption(brokersOption())
     .addOption(profileOption(PROFILE))

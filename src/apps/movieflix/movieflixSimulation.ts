@@ -1,9 +1,12 @@
 /**
- * MovieFlix under simulation: viewers binge a season to its finale, watch a few episodes and stop
+ * MovieFlix under simulation, through its edge (the video position service's route): viewers binge a season to its finale, watch a few episodes and stop
  * (and may resume later), or drop a new show after a few minutes for good, seeking back now and
  * then; the player reports positions along the episodes, by event time. The popularity batch job
- * runs every `popularityIntervalMs` of simulated time over the analytics store. A small share of
- * records is malformed. The generator keeps the truth per user, in the order it produced it (keys
+ * runs as the process runs it, a background service on the clock, over the analytics store; the
+ * file sink writes its files under the run's scratch directory. A few reports are invalid (a
+ * position past the duration, a show or episode not in the catalog, a time in the future) and must
+ * be refused with a 400, producing nothing; a small share of records reaches the topic past the
+ * edge, malformed (another producer's bug), for the dead-letter path. The generator keeps the truth per user, in the order it produced it (keys
  * are user ids, so the viewer actor sees that order), and the checks hold the read model, the dead
  * letters and the analytics store to it.
  *
@@ -13,31 +16,23 @@
  * holds records 30 s): so no user comes back within `marginMs` of `dislikeAfterMs`, and the checks
  * leave alone the shows whose judgement may or may not have come by the end of the run.
  */
+import { join } from 'node:path';
 import { episodeIdOf } from '../../../actors/movieflix/catalog.js';
 import type { ShowStatus } from '../../../actors/movieflix/events.js';
 import { compareEpisodes } from '../../../actors/movieflix/showProgress.js';
-import { movieflixCatalog as catalog, datasetOf, movieflixSettings, movieflixTopics as t } from '../../../config/movieflix.js';
-import { PopularityJob } from '../../apps/movieflix/PopularityJob.js';
-import { movieflixApp } from '../../apps/movieflix/movieflixApp.js';
-import { DLQ_HEADERS } from '../../host/deadLetter.js';
-import { deadLetterTopic } from '../../host/topology.js';
-import type { Invariant, SimApp, SimEnvironment, SimRecord, SimView } from '../../sim/Simulation.js';
-import { type SimSizes, perTick, pick, skewed, timesIn } from '../../sim/traffic.js';
-import { SqliteAnalyticsSink } from '../../../adapters/sinks/SqliteAnalyticsSink.js';
+import { movieflixCatalog as catalog, datasetOf, movieflixTopics as t } from '../../../config/movieflix.js';
+import { deadLetteredOnce, inFilesOnce, storedOnce } from '../../sim/invariants.js';
+import type { SimRequest } from '../../sim/SimEdge.js';
+import type { Invariant, SimCall, SimRecord, SimView } from '../../sim/Simulation.js';
+import { perTick, pick, skewed, timesIn } from '../../sim/traffic.js';
+import { analyticsSummary } from '../../../adapters/sinks/SqliteAnalyticsSink.js';
 import { SqliteMovieflixReadModel } from '../../../adapters/sqlite/SqliteMovieflixReadModel.js';
-import type { SqliteDatabase } from '../../../adapters/sqlite/SqliteStateStore.js';
-
-export interface MovieflixSimOptions {
-  /** Short, so that dropped shows are disliked within a run. */
-  readonly dislikeAfterMs: number;
-  /** More than any processing delay of a report (see above). */
-  readonly marginMs: number;
-}
-
-export const MOVIEFLIX_SIM_DEFAULTS: MovieflixSimOptions = { dislikeAfterMs: 10 * 60_000, marginMs: 3 * 60_000 };
+import type { AppSimulation, HostedApp, SimulationContext } from '../AppModule.js';
+import { movieflixSettingsFrom } from './hostMovieflix.js';
 
 const APP = datasetOf(t);
 const MALFORMED = 0.005;
+const INVALID = 0.005;
 /** A dropped show is seen for at most this long, well under `dropWithinSec`. */
 const DROP_MAX_SEC = 300;
 
@@ -73,31 +68,21 @@ interface Session {
   left: number;
 }
 
-export function createMovieflixSim(options: MovieflixSimOptions = MOVIEFLIX_SIM_DEFAULTS) {
-  return (env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes, tickMs: number): SimApp =>
-    movieflixSimApp(env, db, sizes, tickMs, options);
-}
-
-export const movieflixSim = createMovieflixSim();
-
-function movieflixSimApp(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes, tickMs: number, o: MovieflixSimOptions): SimApp {
-  const settings = { ...movieflixSettings, dislikeAfterMs: o.dislikeAfterMs };
-  const D = o.dislikeAfterMs;
-  const M = o.marginMs;
+export function simulateMovieflix(_hosted: HostedApp, ctx: SimulationContext): AppSimulation {
+  const { sizes, tickMs } = ctx;
+  const { db } = ctx.app;
+  const settings = movieflixSettingsFrom(ctx.app.env);
+  const D = settings.dislikeAfterMs;
+  // More than any processing delay of a report (see above).
+  const M = Math.min(3 * 60_000, Math.round((2 * D) / 3));
   // Reports come every few seconds to a minute: often enough for the rate with a quarter of the
   // users watching, never as far apart as the margin around the dislike delay.
   const maxGap = Math.max(3_000, Math.min(60_000, (D - M) / 2, (sizes.users * 1_000) / (3 * sizes.rate)));
-  const { random, ids } = env;
+  const { random, ids, clock } = ctx;
   const readModel = new SqliteMovieflixReadModel(db);
-  const analytics = new SqliteAnalyticsSink({ name: 'movieflix.analytics', topics: [t.showPosition.name], db });
-  const popularity = new PopularityJob({
-    analytics: readModel, store: readModel, catalog, clock: env.clock, topic: t.showPosition.name,
-    intervalMs: settings.popularityIntervalMs, windowMs: settings.popularityWindowMs, completeRatio: settings.completeRatio,
-  });
-  let popularityDue = env.clock.now();
   const viewers = new Map<number, Viewer>();
   const buckets = new Map<number, Session[]>();
-  const origin = env.clock.now();
+  const origin = clock.now();
   const malformed = new Set<string>();
   const bucketOf = (ms: number) => Math.ceil((ms - origin) / tickMs);
 
@@ -174,7 +159,7 @@ function movieflixSimApp(env: SimEnvironment, db: SqliteDatabase, sizes: SimSize
   };
 
   /** The session's next report; true while the session goes on. */
-  const report = (s: Session, at: number, iso: string, out: SimRecord[]): boolean => {
+  const report = (s: Session, at: number, iso: string, out: SimCall[]): boolean => {
     const seasons = catalog.show(s.show.showId)!.seasons;
     let duration = seasons[s.season - 1].episodeDurationSec;
     if (s.kind === 'drop') {
@@ -197,11 +182,8 @@ function movieflixSimApp(env: SimEnvironment, db: SqliteDatabase, sizes: SimSize
     observe(v, show, s.season, s.episode, s.pos, at);
     const episodeId = episodeIdOf(s.season, s.episode);
     out.push({
-      topic: t.showPosition.name, key: v.userId,
-      value: JSON.stringify({
-        id: ids.next(), type: 'movieflix.position_recorded', key: v.userId, at: iso, userId: v.userId,
-        showId: show.showId, episodeId, positionSec: s.pos, durationSec: duration,
-      }),
+      method: 'POST', url: '/movieflix/positions', expect: 202,
+      body: { userId: v.userId, showId: show.showId, episodeId, positionSec: s.pos, durationSec: duration, at: iso },
     });
     const lastOfSeason = s.episode === seasons[s.season - 1].episodes;
     const ended = s.pos >= duration && lastOfSeason && (s.kind === 'binge' || s.season === seasons.length);
@@ -211,17 +193,13 @@ function movieflixSimApp(env: SimEnvironment, db: SqliteDatabase, sizes: SimSize
     return false;
   };
 
-  const next = (until: number): SimRecord[] => {
-    if (until >= popularityDue) {
-      popularity.run();
-      popularityDue = until + settings.popularityIntervalMs;
-    }
+  const next = (until: number): SimCall[] => {
     const bucket = bucketOf(until);
     const due = buckets.get(bucket) ?? [];
     buckets.delete(bucket);
     const n = Math.max(due.length, perTick(sizes.rate, tickMs, random));
     const times = timesIn(until, tickMs, n);
-    const out: SimRecord[] = [];
+    const out: SimCall[] = [];
     const go = (s: Session, i: number) => {
       const at = Date.parse(times[i]);
       if (!report(s, at, times[i], out)) return;
@@ -238,7 +216,23 @@ function movieflixSimApp(env: SimEnvironment, db: SqliteDatabase, sizes: SimSize
       go(s, i);
     }
     for (const at of timesIn(until, tickMs, perTick(sizes.rate * MALFORMED, tickMs, random))) out.push(malformedRecord(at));
+    for (const at of timesIn(until, tickMs, perTick(sizes.rate * INVALID, tickMs, random))) out.push(invalidReport(at, until));
     return out;
+  };
+
+  /** A report the position service must refuse (400), producing nothing. */
+  const invalidReport = (at: string, now: number): SimRequest => {
+    const userId = `user_${skewed(sizes.users, random, 1.5)}`;
+    const show = catalog.shows[skewed(catalog.shows.length, random, 2)];
+    const valid = { userId, showId: show.id, episodeId: 's01e01', positionSec: 60, durationSec: show.seasons[0].episodeDurationSec, at };
+    const broken = [
+      { positionSec: valid.durationSec + 1 },
+      { showId: 'no-such-show' },
+      { episodeId: 's99e99' },
+      { at: new Date(now + 60_000).toISOString() },
+      { userId: '' },
+    ][Math.floor(random() * 5)];
+    return { method: 'POST', url: '/movieflix/positions', body: { ...valid, ...broken }, expect: 400 };
   };
 
   const malformedRecord = (at: string): SimRecord => {
@@ -252,7 +246,7 @@ function movieflixSimApp(env: SimEnvironment, db: SqliteDatabase, sizes: SimSize
   };
 
   const check = (view: SimView): Invariant[] => {
-    const end = env.clock.now();
+    const end = clock.now();
     const wrong = { resume: [] as string[], liked: [] as string[], disliked: [] as string[], profile: [] as string[], recs: [] as string[] };
     let pairs = 0;
     let liked = 0;
@@ -311,80 +305,18 @@ function movieflixSimApp(env: SimEnvironment, db: SqliteDatabase, sizes: SimSize
       },
       { name: 'movieflix: recommendations are catalog shows the user has not started', held: wrong.recs.length === 0, detail: detail(wrong.recs, `${viewers.size} viewers`) },
       deadLetteredOnce(view, APP, t.showPosition.name, malformed, [`${APP}.viewer`, readModel.projection.name]),
-      inAnalyticsOnce(view, db, APP, t.showPosition.name),
+      storedOnce(view, APP, 'the analytics store', t.showPosition.name, analyticsSummary(db, t.showPosition.name)),
+      inFilesOnce(view, APP, 'the file sink', join(ctx.app.dataDir, 'files'), [t.showPosition.name]),
     ];
   };
 
-  return {
-    definition: movieflixApp({ readModel, popularity: () => popularity.current(), stages: [analytics], settings }),
-    traffic: { next },
-    check,
+  const readModels = (): string => {
+    const resume = db.prepare('SELECT user_id, show_id, episode_id, position_sec, at FROM movieflix_resume ORDER BY user_id, show_id').all();
+    const profile = db.prepare('SELECT * FROM movieflix_profile ORDER BY user_id, show_id').all();
+    const recommendations = db.prepare('SELECT * FROM movieflix_recommendations ORDER BY user_id').all();
+    const popularity = db.prepare('SELECT * FROM movieflix_popularity ORDER BY show_id').all();
+    return JSON.stringify({ resume, profile, recommendations, popularity });
   };
-}
 
-/**
- * Each malformed record, every copy the topic holds, dead-lettered by each stage that decodes the
- * topic (the DLQ headers name the stage and the source offset; a re-sent dead letter counts once).
- */
-export function deadLetteredOnce(
-  view: SimView, app: string, topic: string, malformed: ReadonlySet<string>, stages: readonly string[],
-): Invariant {
-  const bad = new Set<string>();
-  const values = new Set<string>();
-  for (const r of view.records(topic)) {
-    if (r.value !== null && malformed.has(r.value)) {
-      bad.add(`${r.partition}@${r.offset}`);
-      values.add(r.value);
-    }
-  }
-  const byStage = new Map<string, Set<string>>(stages.map((s) => [s, new Set()]));
-  let copies = 0;
-  for (const r of view.records(deadLetterTopic(app).name)) {
-    if (r.headers[DLQ_HEADERS.topic] !== topic) continue;
-    const stage = r.headers[DLQ_HEADERS.stage];
-    if (!byStage.has(stage)) byStage.set(stage, new Set());
-    const seen = byStage.get(stage)!;
-    const at = `${r.headers[DLQ_HEADERS.partition]}@${r.headers[DLQ_HEADERS.offset]}`;
-    if (seen.has(at)) copies++;
-    seen.add(at);
-  }
-  const wrong = [...byStage].filter(([, seen]) => seen.size !== bad.size || [...seen].some((x) => !bad.has(x)));
-  return {
-    name: `${app}: every malformed ${topic.split('.').pop()} record dead-lettered, once per stage that decodes it`,
-    held: values.size === malformed.size && wrong.length === 0,
-    detail: `${values.size} of ${malformed.size} in the topic (${bad.size} copies), by ${[...byStage.keys()].join(', ')}`
-      + `${wrong.length ? `; wrong for ${wrong.map(([s, seen]) => `${s} (${seen.size})`).join(', ')}` : ''}; ${copies} re-sent`,
-  };
-}
-
-/** The analytics store holds each record of the topic once: same count and offsets per partition. */
-export function inAnalyticsOnce(view: SimView, db: SqliteDatabase, app: string, topic: string): Invariant {
-  const stored = new Map(db
-    .prepare<[string], { partition: number; n: number; lo: number; hi: number }>(
-      'SELECT partition, count(*) AS n, min(offset) AS lo, max(offset) AS hi FROM analytics_records WHERE topic = ? GROUP BY partition')
-    .all(topic)
-    .map((r) => [r.partition, `${r.n}:${r.lo}-${r.hi}`]));
-  const inTopic = new Map<number, { n: number; lo: number; hi: number }>();
-  for (const r of view.records(topic)) {
-    const p = inTopic.get(r.partition);
-    if (p) {
-      p.n++;
-      p.hi = r.offset;
-    } else inTopic.set(r.partition, { n: 1, lo: r.offset, hi: r.offset });
-  }
-  const wrong = [...inTopic].filter(([p, x]) => stored.get(p) !== `${x.n}:${x.lo}-${x.hi}`).map(([p]) => p);
-  const total = [...inTopic.values()].reduce((a, x) => a + x.n, 0);
-  return {
-    name: `${app}: the analytics store holds every ${topic.split('.').pop()} record exactly once`,
-    held: wrong.length === 0 && stored.size === inTopic.size,
-    detail: wrong.length ? `partitions ${wrong.join(', ')} differ` : `${total} records`,
-  };
-}
-
-export function movieflixReadModels(db: SqliteDatabase): string {
-  const resume = db.prepare('SELECT user_id, show_id, episode_id, position_sec, at FROM movieflix_resume ORDER BY user_id, show_id').all();
-  const profile = db.prepare('SELECT * FROM movieflix_profile ORDER BY user_id, show_id').all();
-  const recommendations = db.prepare('SELECT * FROM movieflix_recommendations ORDER BY user_id').all();
-  const popularity = db.prepare('SELECT * FROM movieflix_popularity ORDER BY show_id').all();
-  return JSON.stringify({ resume, profile, recommendations, popularity });
+  return { traffic: { next }, check, readModels };
 }

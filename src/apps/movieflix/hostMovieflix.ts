@@ -10,18 +10,19 @@ import { FileSink } from '../../../adapters/sinks/FileSink.js';
 import { SqliteAnalyticsSink } from '../../../adapters/sinks/SqliteAnalyticsSink.js';
 import { SqliteMovieflixReadModel } from '../../../adapters/sqlite/SqliteMovieflixReadModel.js';
 import { type MovieflixSettings, movieflixCatalog, movieflixSettings, movieflixTopics as t } from '../../../config/movieflix.js';
-import { PopularityJob } from '../../apps/movieflix/PopularityJob.js';
-import { movieflixApp } from '../../apps/movieflix/movieflixApp.js';
-import { movieflixRoutes } from '../../apps/movieflix/movieflixRoutes.js';
-import type { AppContext, HostedApp } from '../apps.js';
+import type { AppContext, HostedApp } from '../AppModule.js';
+import { fileSinkRotation } from '../fileSinkRotation.js';
+import { PopularityJob } from './PopularityJob.js';
+import { movieflixApp } from './movieflixApp.js';
+import { movieflixRoutes } from './movieflixRoutes.js';
 
-export function movieflixHosted(ctx: AppContext): HostedApp {
-  const settings = settingsFrom(process.env);
+export function hostMovieflix(ctx: AppContext): HostedApp {
+  const settings = movieflixSettingsFrom(ctx.env);
   const readModel = new SqliteMovieflixReadModel(ctx.db, ctx.readDb);
   const analytics = new SqliteAnalyticsSink({ name: 'movieflix.analytics', topics: [t.showPosition.name], db: ctx.db });
   const files = new FileSink({
     name: 'movieflix.files', root: join(ctx.dataDir, 'files'), topics: [t.showPosition.name],
-    db: ctx.db, clock: ctx.clock, logger: ctx.logger,
+    db: ctx.db, clock: ctx.clock, logger: ctx.logger, rotateIntervalMs: fileSinkRotation(ctx.env),
   });
   const popularity = new PopularityJob({
     analytics: readModel, store: readModel, catalog: movieflixCatalog, clock: ctx.clock, topic: t.showPosition.name,
@@ -39,9 +40,7 @@ export function movieflixHosted(ctx: AppContext): HostedApp {
   };
 }
 
-export const movieflixDefinition = () => movieflixApp();
-
-function settingsFrom(env: NodeJS.ProcessEnv): MovieflixSettings {
+export function movieflixSettingsFrom(env: AppContext['env']): MovieflixSettings {
   const raw = env.KASTOR_MOVIEFLIX_DISLIKE_AFTER_MS;
   if (raw === undefined || raw === '') return movieflixSettings;
   const ms = Number(raw);

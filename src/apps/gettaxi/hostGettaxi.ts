@@ -5,14 +5,15 @@
  */
 import { join } from 'node:path';
 import { FileSink } from '../../../adapters/sinks/FileSink.js';
-import { gettaxiApp } from '../../apps/gettaxi/gettaxiApp.js';
-import { gettaxiRoutes } from '../../apps/gettaxi/gettaxiRoutes.js';
-import { gettaxiTopics } from '../../../config/gettaxi.js';
 import { SqliteAnalyticsSink } from '../../../adapters/sinks/SqliteAnalyticsSink.js';
 import { SqliteGettaxiReadModel } from '../../../adapters/sqlite/SqliteGettaxiReadModel.js';
-import type { AppContext, HostedApp } from '../apps.js';
+import { gettaxiTopics } from '../../../config/gettaxi.js';
+import type { AppContext, HostedApp } from '../AppModule.js';
+import { fileSinkRotation } from '../fileSinkRotation.js';
+import { gettaxiApp } from './gettaxiApp.js';
+import { gettaxiRoutes } from './gettaxiRoutes.js';
 
-export function gettaxiHosted(ctx: AppContext): HostedApp {
+export function hostGettaxi(ctx: AppContext): HostedApp {
   const readModel = new SqliteGettaxiReadModel(ctx.db, ctx.readDb);
   const analytics = new SqliteAnalyticsSink({
     name: 'gettaxi.analytics',
@@ -22,12 +23,10 @@ export function gettaxiHosted(ctx: AppContext): HostedApp {
   const files = new FileSink({
     name: 'gettaxi.files', root: join(ctx.dataDir, 'files'),
     topics: [gettaxiTopics.userPosition.name, gettaxiTopics.taxiPosition.name],
-    db: ctx.db, clock: ctx.clock, logger: ctx.logger,
+    db: ctx.db, clock: ctx.clock, logger: ctx.logger, rotateIntervalMs: fileSinkRotation(ctx.env),
   });
   return {
     definition: gettaxiApp({ readModel, stages: [analytics, files] }),
     routes: (app) => gettaxiRoutes(app, { producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids }),
   };
 }
-
-export const gettaxiDefinition = () => gettaxiApp();

@@ -2,10 +2,9 @@
  * Logging and metrics aggregation under simulation: services report metric samples (as the metrics
  * collector produces them: `metric.sampled`, key service), a few of them late, a few malformed;
  * and write log lines — plain text and JSON, a few oversized or not UTF-8 — that the real log
- * forwarder (forwardLogs) turns into `log.line` events or dead letters. The engine gives an app no
- * broker, so the forwarder produces through an EdgeOutbox stage (the runtime's outbox and producer).
- * The log store is the file sink as the process wires it, under a scratch directory per run
- * (removed by the check; nothing of its absolute path reaches the digest).
+ * forwarder (forwardLogs) turns into `log.line` events or dead letters, producing through the
+ * process's edge producer. The log store is the file sink as the process hosts it, under the run's
+ * scratch data directory (nothing of its absolute path reaches the digest).
  *
  * The generator mirrors the aggregator's documented rules to know the truth: a minute of a service
  * closes once the service's latest event time is 10 s (the grace) past its end; a sample for a
@@ -13,27 +12,21 @@
  * produced (and consumed) in order. Each tick spreads its records over enough services that a
  * send the broker duplicates lands within the 32 event ids an actor remembers (ActorHost's window).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MetricAggregated } from '../../../actors/ops/events.js';
 import { DEFAULT_LIMITS } from '../../../actors/ops/minuteWindows.js';
 import { opsTopics as t } from '../../../config/ops.js';
-import { forwardLogs } from '../../apps/ops/logForwarder.js';
-import { opsApp } from '../../apps/ops/opsApp.js';
-import { listSinkFiles } from '../../batch/readSinkFiles.js';
-import type { SinkLine } from '../../batch/sinkFileLayout.js';
 import type { Producer } from '../../broker/Broker.js';
 import type { OutgoingRecord } from '../../broker/Record.js';
 import { DLQ_HEADERS } from '../../host/deadLetter.js';
 import { deadLetterTopic } from '../../host/topology.js';
 import { seededIdSource } from '../../ids/IdSource.js';
-import type { Invariant, SimApp, SimEnvironment, SimRecord, SimView } from '../../sim/Simulation.js';
+import { inFilesOnce } from '../../sim/invariants.js';
+import type { Invariant, SimRecord, SimView } from '../../sim/Simulation.js';
 import { type SimSizes, perTick, pick, timesIn } from '../../sim/traffic.js';
-import { FileSink } from '../../../adapters/sinks/FileSink.js';
-import { SqliteOpsReadModel } from '../../../adapters/sqlite/SqliteOpsReadModel.js';
 import type { SqliteDatabase } from '../../../adapters/sqlite/SqliteStateStore.js';
-import { EdgeOutbox } from './EdgeOutbox.js';
+import type { AppSimulation, HostedApp, SimulationContext } from '../AppModule.js';
+import { forwardLogs } from './logForwarder.js';
 
 const SAMPLES = 0.6;
 const LATE_SAMPLES = 0.01;
@@ -55,15 +48,11 @@ interface Service {
   closedBefore: number;
 }
 
-export function opsSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes, tickMs: number): SimApp {
-  const { random, clock } = env;
-  const dir = mkdtempSync(join(scratchRoot(), 'kastor-sim-ops-'));
-  const root = join(dir, 'logstore');
-  const readModel = new SqliteOpsReadModel(db);
-  // As src/cli/apps/ops.ts wires the log store.
-  const logstore = new FileSink({ name: 'ops.logstore', root, topics: [t.metricsPerMinute.name, t.logs.name], db, clock, rotateIntervalMs: 5 * MINUTE });
-  const app = opsApp({ readModel, stages: [logstore] });
-  const outbox = new EdgeOutbox(app.name, 'forwarder_outbox');
+export function simulateOps(_hosted: HostedApp, ctx: SimulationContext): AppSimulation {
+  const { random, clock, sizes, tickMs } = ctx;
+  const { db } = ctx.app;
+  // Where hostOps puts the log store.
+  const root = join(ctx.app.dataDir, 'logstore');
   // The forwarder runs after next() returns: its ids come from a source of its own.
   const lineIds = seededIdSource(Math.floor(random() * 2 ** 31));
 
@@ -76,6 +65,7 @@ export function opsSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes,
   let late = 0;
   let n = 0;
   let forwarding: Promise<void> = Promise.resolve();
+  let forwardsInFlight = 0;
   let forwardFailures = 0;
 
   const sample = (service: string, at: number): SimRecord => {
@@ -92,7 +82,7 @@ export function opsSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes,
     }
     s.watermark = Math.max(s.watermark, at);
     s.closedBefore = Math.max(s.closedBefore, Math.floor((s.watermark - DEFAULT_LIMITS.graceMs) / MINUTE));
-    const id = env.ids.next();
+    const id = ctx.ids.next();
     return { topic: t.metrics.name, key: service, value: JSON.stringify({ id, type: 'metric.sampled', key: service, at: new Date(at).toISOString(), service, name, value }) };
   };
 
@@ -145,7 +135,10 @@ export function opsSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes,
         logLine(at, byService);
       }
     }
-    if (byService.size > 0) forwarding = forwarding.then(() => forward(byService)).catch(() => { forwardFailures++; });
+    if (byService.size > 0) {
+      forwardsInFlight++;
+      forwarding = forwarding.then(() => forward(byService)).catch(() => { forwardFailures++; }).finally(() => { forwardsInFlight--; });
+    }
     return out;
   };
 
@@ -164,7 +157,7 @@ export function opsSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes,
       const input = (async function* () { yield Buffer.concat(parts); })();
       await forwardLogs(input, { producer: collect, clock, ids: lineIds, service, source: `sim:${service}` });
     }
-    await outbox.producer.send(pending);
+    await ctx.app.producer.send(pending);
   };
 
   const check = (view: SimView): Invariant[] => {
@@ -172,13 +165,19 @@ export function opsSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes,
       ...checkAggregates(view, db, series, state, late),
       checkLogs(view, lines, forwardFailures),
       checkDeadLetters(view, malformedSamples, lines.deadLetters),
-      checkLogStore(view, root),
+      inFilesOnce(view, 'ops', 'the log store', root, [t.metricsPerMinute.name, t.logs.name]),
     ];
-    rmSync(dir, { recursive: true, force: true });
     return invariants;
   };
 
-  return { definition: { ...app, topics: [...app.topics, outbox.idleTopic], stages: [...(app.stages ?? []), outbox] }, traffic: { next }, check };
+  const readModels = (): string => {
+    const aggregates = db.prepare('SELECT * FROM ops_metrics_per_minute ORDER BY service, minute, name').all();
+    const files = db.prepare(`SELECT topic, partition, start_offset, end_offset, records, bytes, path, renamed, committed_at
+      FROM file_sink_files WHERE stage = 'ops.logstore' ORDER BY topic, partition, start_offset`).all();
+    return JSON.stringify({ aggregates, files });
+  };
+
+  return { traffic: { next }, check, readModels, settled: () => forwardsInFlight === 0 };
 }
 
 /** Enough services that one tick gives each about 8 records at most, on average. */
@@ -258,45 +257,4 @@ function checkDeadLetters(view: SimView, samples: ReadonlySet<string>, lines: Re
   return { name: 'ops: every malformed metric record and log line dead-lettered, and no other',
     held: same(got.samples, samples) && same(got.lines, lines) && got.other === 0,
     detail: `samples ${got.samples.size} of ${samples.size}, lines ${got.lines.size} of ${lines.size}${got.other ? `, ${got.other} others` : ''}` };
-}
-
-/** Every record of the sink's topics in exactly one committed file, as the topic holds it. */
-function checkLogStore(view: SimView, root: string): Invariant {
-  const wrong: string[] = [];
-  let records = 0;
-  for (const topic of [t.metricsPerMinute.name, t.logs.name]) {
-    const stored = new Map<string, SinkLine[]>();
-    for (const file of listSinkFiles(root, topic)) {
-      for (const text of readFileSync(file.path, 'utf8').split('\n')) {
-        if (text === '') continue;
-        const line = JSON.parse(text) as SinkLine;
-        const key = `${line.partition}/${line.offset}`;
-        stored.set(key, [...(stored.get(key) ?? []), line]);
-      }
-    }
-    const all = view.records(topic);
-    records += all.length;
-    for (const r of all) {
-      const copies = stored.get(`${r.partition}/${r.offset}`) ?? [];
-      if (copies.length !== 1 || JSON.stringify(copies[0].value) !== JSON.stringify(JSON.parse(r.value!))) {
-        wrong.push(`${topic}/${r.partition}@${r.offset}: ${copies.length} copies`);
-      }
-      stored.delete(`${r.partition}/${r.offset}`);
-    }
-    for (const key of stored.keys()) wrong.push(`${topic} ${key}: in a file, not on the topic`);
-  }
-  return { name: 'ops: the log store holds each record of its topics exactly once', held: wrong.length === 0,
-    detail: wrong.slice(0, 3).join('; ') || `${records} records` };
-}
-
-export function opsReadModels(db: SqliteDatabase): string {
-  const aggregates = db.prepare('SELECT * FROM ops_metrics_per_minute ORDER BY service, minute, name').all();
-  const files = db.prepare(`SELECT topic, partition, start_offset, end_offset, records, bytes, path, renamed, committed_at
-    FROM file_sink_files WHERE stage = 'ops.logstore' ORDER BY topic, partition, start_offset`).all();
-  return JSON.stringify({ aggregates, files });
-}
-
-/** tmpfs where there is one: the sim's files need no durability, and fsyncs would slow it. */
-function scratchRoot(): string {
-  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 }

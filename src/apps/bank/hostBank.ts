@@ -12,10 +12,6 @@
  */
 import { join } from 'node:path';
 import { type BankTopics, bankTopics } from '../../../config/bank.js';
-import { bankApp } from '../../apps/bank/bankApp.js';
-import { bankRoutes } from '../../apps/bank/bankRoutes.js';
-import { CREATE_SOURCE_TABLE, SOURCE_FILE, SOURCE_TABLE } from '../../apps/bank/sourceTable.js';
-import { transactionChangeMapper } from '../../apps/bank/transactionChanges.js';
 import { PollingConnector } from '../../cdc/PollingConnector.js';
 import type { ChangeSource } from '../../cdc/SourceConnector.js';
 import { deadLetterTopic } from '../../host/topology.js';
@@ -23,20 +19,23 @@ import { PostgresChangeSource } from '../../../adapters/cdc/PostgresChangeSource
 import { SqliteChangeSource } from '../../../adapters/cdc/SqliteChangeSource.js';
 import { SqlitePositionStore } from '../../../adapters/cdc/SqlitePositionStore.js';
 import { SqliteBankReadModel } from '../../../adapters/sqlite/SqliteBankReadModel.js';
-import type { AppContext, HostedApp } from '../apps.js';
+import type { AppContext, HostedApp } from '../AppModule.js';
+import { bankApp } from './bankApp.js';
+import { bankRoutes } from './bankRoutes.js';
+import { CREATE_SOURCE_TABLE, SOURCE_FILE, SOURCE_TABLE } from './sourceTable.js';
+import { transactionChangeMapper } from './transactionChanges.js';
 
 export interface BankWiring {
   /** Default: the `bank` dataset (specs on a shared Kafka use their own). */
   readonly topics?: BankTopics;
-  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly heartbeatMs?: number;
 }
 
-export function bankHosted(ctx: AppContext, wiring: BankWiring = {}): HostedApp {
+export function hostBank(ctx: AppContext, wiring: BankWiring = {}): HostedApp {
   const topics = wiring.topics ?? bankTopics;
   const readModel = new SqliteBankReadModel(ctx.db, ctx.readDb, topics);
   const definition = bankApp({ readModel, topics });
-  const connector = bankConnector(ctx, topics, definition.name, wiring.env ?? process.env);
+  const connector = bankConnector(ctx, topics, definition.name, ctx.env);
   return {
     definition,
     routes: (app) => bankRoutes(app, {
@@ -47,7 +46,7 @@ export function bankHosted(ctx: AppContext, wiring: BankWiring = {}): HostedApp 
 }
 
 export function bankConnector(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'dataDir' | 'producer' | 'clock' | 'logger' | 'metrics'>,
   topics: BankTopics,
   app: string,
   env: Readonly<Record<string, string | undefined>>,
@@ -88,5 +87,3 @@ export function bankConnector(
     metrics: ctx.metrics,
   });
 }
-
-export const bankDefinition = () => bankApp();

@@ -1,12 +1,12 @@
 /**
- * MyBank under simulation, on its real default CDC path: the generator inserts transactions into a
- * SQLite source database (a scratch file; better-sqlite3 cannot share an in-memory database between
- * connections) and pumps the connector the process runs (`bankConnector`: SqliteChangeSource,
- * the shared row→event mapper, dead-lettering of bad rows, position in the state database) with
- * manual polls after each tick's inserts. The engine gives an app no broker, so the connector
- * produces through an EdgeOutbox stage: the runtime's outbox and producer. Account holders set,
- * lower, raise and clear thresholds as the threshold service produces them, some arriving late (an
- * event time before transactions already produced), and a few source rows are malformed.
+ * MyBank under simulation, on its real default CDC path: the generator inserts transactions into
+ * the SQLite source database of the process's data directory (`bank-source.db`), which the CDC
+ * source connector the process runs — a background service of the hosted app: SqliteChangeSource,
+ * the shared row→event mapper, dead-lettering of bad rows, position in the state database — polls
+ * on the clock and produces through the edge producer. Account holders set, lower, raise and clear
+ * thresholds through the threshold service's routes (a few invalid requests among them, refused
+ * with a 400); some changes arrive late (an event time before transactions already produced:
+ * another producer's, straight to `user_settings`); and a few source rows are malformed.
  *
  * The truth per transaction follows docs/bank.md. The threshold in effect at its time, given every
  * change, decides whether it MUST alert. Since the two topics are consumed independently, the actor
@@ -18,30 +18,24 @@
  * and a late change reaches back over fewer than 200 of the user's transactions, counting those
  * that may overtake it.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { alertId } from '../../../actors/bank/accountMachine.js';
 import { bankTopics as t } from '../../../config/bank.js';
-import { bankApp } from '../../apps/bank/bankApp.js';
-import { CREATE_SOURCE_TABLE, SOURCE_FILE, SOURCE_TABLE } from '../../apps/bank/sourceTable.js';
 import { DLQ_HEADERS } from '../../host/deadLetter.js';
 import { deadLetterTopic } from '../../host/topology.js';
-import { silentLogger } from '../../log/Logger.js';
-import { Metrics } from '../../metrics/Metrics.js';
 import type { IntentionallyUnreached } from '../../sim/coverage.js';
-import type { Invariant, SimApp, SimEnvironment, SimRecord, SimView } from '../../sim/Simulation.js';
-import { type SimSizes, perTick, pick, skewed, timesIn } from '../../sim/traffic.js';
-import { SqliteBankReadModel } from '../../../adapters/sqlite/SqliteBankReadModel.js';
+import type { SimRequest } from '../../sim/SimEdge.js';
+import type { Invariant, SimCall, SimView } from '../../sim/Simulation.js';
+import { perTick, pick, skewed, timesIn } from '../../sim/traffic.js';
 import type { SqliteDatabase } from '../../../adapters/sqlite/SqliteStateStore.js';
-import type { AppContext } from '../apps.js';
-import { bankConnector } from '../apps/bank.js';
-import { EdgeOutbox } from './EdgeOutbox.js';
+import type { AppSimulation, HostedApp, SimulationContext } from '../AppModule.js';
+import { CREATE_SOURCE_TABLE, SOURCE_FILE, SOURCE_TABLE } from './sourceTable.js';
 
 const SETTINGS = 0.08;
 const LATE_SETTINGS = 0.03;
 const MALFORMED = 0.006;
+const INVALID = 0.004;
 const LATE_MAX_MS = 10 * 60_000;
 /**
  * Of the 256 transactions an account remembers, a late change reaches back over at most this many
@@ -98,31 +92,25 @@ export const bankUnreached: IntentionallyUnreached = {
   },
 };
 
-export function bankSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes, tickMs: number): SimApp {
-  const { random, ids, clock } = env;
-  const dir = mkdtempSync(join(scratchRoot(), 'kastor-sim-bank-'));
-  const source = new Database(join(dir, SOURCE_FILE));
+export function simulateBank(_hosted: HostedApp, ctx: SimulationContext): AppSimulation {
+  const { random, ids, sizes, tickMs } = ctx;
+  const { db } = ctx.app;
+  // The file the connector reads (hostBank: KASTOR_BANK_CDC=sqlite, the default file).
+  const source = new Database(join(ctx.app.dataDir, SOURCE_FILE));
   source.pragma('journal_mode = WAL');
   source.pragma('synchronous = OFF');
   source.exec(CREATE_SOURCE_TABLE);
   const insert = source.prepare<[unknown, unknown, unknown, unknown, unknown]>(
     `INSERT INTO ${SOURCE_TABLE} (user_id, amount_cents, currency, merchant, created_at) VALUES (?, ?, ?, ?, ?)`);
 
-  const readModel = new SqliteBankReadModel(db);
-  const app = bankApp({ readModel });
-  const outbox = new EdgeOutbox(app.name, 'cdc_outbox');
-  // bankConnector reads only these of the process context.
-  const ctx: Pick<AppContext, 'db' | 'dataDir' | 'producer' | 'clock' | 'logger' | 'metrics'> = {
-    db, dataDir: dir, producer: outbox.producer, clock, logger: silentLogger, metrics: new Metrics(),
-  };
-  const connector = bankConnector(ctx as AppContext, t, app.name, { KASTOR_BANK_CDC: 'sqlite' });
+  const position = db.prepare<[string], { position: string }>('SELECT position FROM kastor_cdc_positions WHERE connector = ?');
+  let lastRow = 0n;
 
   const holders = new Map<string, Holder>();
   const txns: Txn[] = [];
   const malformed = new Set<string>();
   let seq = 0;
   let lateChanges = 0;
-  let pump: Promise<void> = Promise.resolve();
   const holder = (userId: string): Holder => {
     let h = holders.get(userId);
     if (!h) holders.set(userId, (h = { changes: [], recent: [], lastChangeAt: -Infinity }));
@@ -130,7 +118,10 @@ export function bankSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes
   };
   const user = () => `user_${skewed(sizes.users, random, 2)}`;
 
-  const change = (userId: string, h: Holder, at: number, now: number): SimRecord => {
+  /** A change of the user's threshold: through the route when `at` is now, else straight to the topic, late. */
+  const change = (userId: string, h: Holder, at: number, now: number): SimCall | undefined => {
+    const late = at < ctx.clock.now();
+    if (!late && h.changes.some((c) => c.at === at)) return undefined;
     const inEffect = thresholdAt(h.changes, at);
     const roll = random();
     let amount: number | null;
@@ -143,12 +134,26 @@ export function bankSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes
     const id = ids.next();
     h.changes.push({ id, at, amount, currency, seq: seq++ });
     h.lastChangeAt = now;
+    if (!late) {
+      return amount === null
+        ? { method: 'DELETE', url: `/bank/users/${userId}/threshold`, expect: 202 }
+        : { method: 'POST', url: `/bank/users/${userId}/threshold`, body: { amountCents: amount, currency }, expect: 202 };
+    }
     const fields = amount === null ? { type: 'bank.threshold_cleared', userId } : { type: 'bank.threshold_set', userId, amountCents: amount, currency };
     return { topic: t.userSettings.name, key: userId, value: JSON.stringify({ id, key: userId, at: new Date(at).toISOString(), ...fields }) };
   };
 
-  const next = (until: number): SimRecord[] => {
-    const out: SimRecord[] = [];
+  /** A threshold request the service must refuse (400), producing nothing. */
+  const invalid = (): SimRequest => {
+    const userId = user();
+    const body = [{ amountCents: -100 }, { amountCents: 12.5 }, { amountCents: 10_000, currency: 'ZZZ' }, {}][Math.floor(random() * 4)];
+    return random() < 0.2
+      ? { method: 'POST', url: '/bank/users/not%20a%20user!/threshold', body: { amountCents: 10_000 }, expect: 400 }
+      : { method: 'POST', url: `/bank/users/${userId}/threshold`, body, expect: 400 };
+  };
+
+  const next = (until: number): SimCall[] => {
+    const out: SimCall[] = [];
     const rows = () => {
       for (const at of timesIn(until, tickMs, perTick(sizes.rate, tickMs, random))) {
         const time = Date.parse(at);
@@ -156,15 +161,19 @@ export function bankSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes
         let h = holder(userId);
         const roll = random();
         const settings = roll < SETTINGS + LATE_SETTINGS && time - h.lastChangeAt >= CHANGE_EVERY_MS;
-        if (settings) {
-          let when = time;
+        if (roll > 1 - INVALID) {
+          out.push(invalid());
+        } else if (settings) {
+          // On time: the route stamps it now.
+          let when = until;
           const reach = REACH - h.recent.filter((x) => x > time - MAX_LAG_MS).length;
           if (roll >= SETTINGS && h.recent.length > 0 && reach > 0) {
             when = time - 1 - Math.floor(random() * LATE_MAX_MS);
             if (h.recent.length >= reach) when = Math.max(when, h.recent[h.recent.length - reach] + 1);
             if (when < time) lateChanges++;
           }
-          out.push(change(userId, h, when, time));
+          const call = change(userId, h, when, time);
+          if (call) out.push(call);
         } else if (roll >= SETTINGS + LATE_SETTINGS && roll < SETTINGS + LATE_SETTINGS + MALFORMED) {
           const kind = Math.floor(random() * 5);
           const row: unknown[] = [userId, 12_345, 'USD', pick(MERCHANTS, random), at];
@@ -173,14 +182,18 @@ export function bankSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes
           else if (kind === 2) row[1] = 123.5;
           else if (kind === 3) row[0] = 'not a user!';
           else row[4] = 'yesterday';
-          malformed.add(`rowid ${insert.run(row[0], row[1], row[2], row[3], row[4]).lastInsertRowid}`);
+          const rowid = BigInt(insert.run(row[0], row[1], row[2], row[3], row[4]).lastInsertRowid);
+          malformed.add(`rowid ${rowid}`);
+          lastRow = rowid;
         } else {
           const busy = (x: Holder) => time - (x.recent.at(-1) ?? -Infinity) < TXN_GAP_MS;
           if (busy(h) && busy((h = holder((userId = `user_${Math.floor(random() * sizes.users)}`))))) continue;
           // Log-uniform from $1 to $5,000: mostly small, now and then large.
           const amount = Math.round(100 * Math.exp(random() * Math.log(5_000)));
           const currency = random() < 0.9 ? 'USD' : 'EUR';
-          const id = String(insert.run(userId, amount, currency, pick(MERCHANTS, random), at).lastInsertRowid);
+          const rowid = BigInt(insert.run(userId, amount, currency, pick(MERCHANTS, random), at).lastInsertRowid);
+          const id = String(rowid);
+          lastRow = rowid;
           txns.push({ id, userId, at: time, amount, currency, seq: seq++ });
           h.recent.push(time);
           if (h.recent.length > 2 * REACH) h.recent.splice(0, REACH);
@@ -188,15 +201,13 @@ export function bankSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes
       }
     };
     source.transaction(rows)();
-    // The connector reads what the tick inserted; a failed round is retried from its stored position.
-    pump = pump.then(async () => {
-      try {
-        while ((await connector.poll()) > 0);
-      } catch {
-        // Retried on the next tick.
-      }
-    });
     return out;
+  };
+
+  /** The connector has produced every row inserted (its position is stored after the broker confirmed them). */
+  const settled = (): boolean => {
+    const at = position.get('bank.cdc.sqlite')?.position;
+    return lastRow === 0n || (at !== undefined && BigInt(at) >= lastRow);
   };
 
   const check = (view: SimView): Invariant[] => {
@@ -206,14 +217,20 @@ export function bankSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes
       checkThresholds(db, holders),
     ];
     invariants[0] = { ...invariants[0], detail: `${invariants[0].detail}; ${lateChanges} late settings changes` };
-    // The run is over: the source goes (the connector's connection closes with its stop).
+    // The run is over: the generator's connection goes (the connector closes its own when stopped).
     source.close();
-    rmSync(dir, { recursive: true, force: true });
-    void connector.stop();
     return invariants;
   };
 
-  return { definition: { ...app, topics: [...app.topics, outbox.idleTopic], stages: [...(app.stages ?? []), outbox] }, traffic: { next }, check, unreached: bankUnreached };
+  const readModels = (): string => {
+    const alerts = db.prepare(`SELECT alert_id, user_id, transaction_id, amount_cents, currency, threshold_cents, threshold_set_at, at, cause
+      FROM bank_alerts ORDER BY alert_id`).all();
+    const thresholds = db.prepare('SELECT * FROM bank_thresholds ORDER BY user_id').all();
+    const positions = db.prepare('SELECT * FROM kastor_cdc_positions ORDER BY connector').all();
+    return JSON.stringify({ alerts, thresholds, positions });
+  };
+
+  return { traffic: { next }, check, settled, readModels, unreached: bankUnreached };
 }
 
 /** The change in effect at `at` given `changes` (latest by event time, ties to the later one). */
@@ -323,17 +340,4 @@ function checkThresholds(db: SqliteDatabase, holders: ReadonlyMap<string, Holder
   }
   return { name: 'bank: the read model shows each user\'s threshold latest by event time', held: wrong.length === 0 && seen.size === users,
     detail: wrong.slice(0, 3).join('; ') || `${users} users` };
-}
-
-export function bankReadModels(db: SqliteDatabase): string {
-  const alerts = db.prepare(`SELECT alert_id, user_id, transaction_id, amount_cents, currency, threshold_cents, threshold_set_at, at, cause
-    FROM bank_alerts ORDER BY alert_id`).all();
-  const thresholds = db.prepare('SELECT * FROM bank_thresholds ORDER BY user_id').all();
-  const positions = db.prepare('SELECT * FROM kastor_cdc_positions ORDER BY connector').all();
-  return JSON.stringify({ alerts, thresholds, positions });
-}
-
-/** tmpfs where there is one: the sim's files need no durability, and fsyncs would slow it. */
-function scratchRoot(): string {
-  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 }

@@ -13,24 +13,26 @@
  * no earlier than the input was produced, and no later than its output was. Two rides of a taxi
  * (or of a user) overlapped for certain when both were taken before either was released.
  */
+import { join } from 'node:path';
 import { type LatLon, cellOf, haversineKm, pathKm } from '../../../actors/gettaxi/geo.js';
 import { minutesBetween, rideCost } from '../../../actors/gettaxi/pricing.js';
 import { datasetOf, gettaxiSettings as settings, gettaxiTopics as t } from '../../../config/gettaxi.js';
-import { gettaxiApp } from '../../apps/gettaxi/gettaxiApp.js';
 import type { BrokerRecord } from '../../broker/Record.js';
 import type { IntentionallyUnreached } from '../../sim/coverage.js';
-import type { Invariant, SimApp, SimEnvironment, SimRecord, SimView } from '../../sim/Simulation.js';
-import { type SimSizes, perTick, skewed, timesIn } from '../../sim/traffic.js';
-import { SqliteAnalyticsSink } from '../../../adapters/sinks/SqliteAnalyticsSink.js';
+import { deadLetteredOnce, inFilesOnce, storedOnce } from '../../sim/invariants.js';
+import type { SimRequest } from '../../sim/SimEdge.js';
+import type { Invariant, SimCall, SimRecord, SimView } from '../../sim/Simulation.js';
+import { perTick, skewed, timesIn } from '../../sim/traffic.js';
+import { analyticsSummary } from '../../../adapters/sinks/SqliteAnalyticsSink.js';
 import { SqliteGettaxiReadModel } from '../../../adapters/sqlite/SqliteGettaxiReadModel.js';
-import type { SqliteDatabase } from '../../../adapters/sqlite/SqliteStateStore.js';
-import { deadLetteredOnce, inAnalyticsOnce } from './movieflix.js';
+import type { AppSimulation, HostedApp, SimulationContext } from '../AppModule.js';
 
 const APP = datasetOf(t);
 const CENTER: LatLon = { lat: 48.8566, lon: 2.3522 };
 const KM_LAT = 1 / 111.195;
 const KM_LON = KM_LAT / Math.cos((CENTER.lat * Math.PI) / 180);
 const MALFORMED = 0.005;
+const INVALID = 0.005;
 /** How far a taxi goes between two reports on a job, and roaming. */
 const DRIVE_KM = 0.3;
 const ROAM_KM = 0.12;
@@ -80,10 +82,10 @@ export const gettaxiUnreached: IntentionallyUnreached = {
   },
 };
 
-export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSizes, tickMs: number): SimApp {
-  const { random, ids } = env;
+export function simulateGettaxi(_hosted: HostedApp, ctx: SimulationContext): AppSimulation {
+  const { random, ids, sizes, tickMs, clock } = ctx;
+  const { db } = ctx.app;
   const readModel = new SqliteGettaxiReadModel(db);
-  const analytics = new SqliteAnalyticsSink({ name: `${APP}.analytics`, topics: [t.userPosition.name, t.taxiPosition.name], db });
   // A taxi per ten riders, about three per km² (so ten within the match radius).
   const taxiCount = Math.max(3, Math.round(sizes.users / 10));
   const halfKm = Math.max(1, Math.sqrt(taxiCount / 3) / 2);
@@ -112,7 +114,7 @@ export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSi
   let waiting: Ride[] = [];
   const doubleBooked: string[] = [];
   const malformed = { taxi: new Set<string>(), user: new Set<string>() };
-  let weatherDue = env.clock.now();
+  let weatherDue = clock.now();
   let cityEvent = false;
   /** A second event, in the match's region, called off a few minutes after it is announced. */
   let paradeCancel: { readonly region: string; readonly due: number } | undefined;
@@ -147,18 +149,21 @@ export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSi
   };
 
   /** Riders' apps report while a ride is on (waiting, or in the taxi), else seldom. */
-  const whereIs = (taxi: Taxi, iso: string): SimRecord => {
+  const whereIs = (taxi: Taxi, iso: string): SimRequest => {
     const ride = taxi.job?.ride;
     const [userId, at] = ride ? [ride.userId, ride.status === 'picked_up' ? { lat: taxi.lat, lon: taxi.lon } : ride.at] : rider();
-    return event(t.userPosition.name, userId, { type: 'user.position_reported', userId, ...at }, iso);
+    return userPosition(userId, at, iso);
   };
 
+  const userPosition = (userId: string, at: LatLon, iso: string): SimRequest =>
+    ({ method: 'POST', url: `/gettaxi/users/${userId}/position`, body: { ...at, at: iso }, expect: 202 });
+
   /** A ride asked for; now and then twice at once (a double tap), or again while one is open. */
-  const request = (iso: string): SimRecord[] => {
+  const request = (iso: string): SimRequest[] => {
     const [userId, at] = rider();
     const already = open.get(userId);
-    if (already && random() < 0.8) return [event(t.userPosition.name, userId, { type: 'user.position_reported', userId, ...at }, iso)];
-    return random() < 0.1 ? [ask(userId, at, iso), ask(userId, at, iso)] : [ask(userId, at, iso)];
+    if (already && random() < 0.8) return [userPosition(userId, at, iso)];
+    return random() < 0.1 ? [ask(userId, at), ask(userId, at)] : [ask(userId, at)];
   };
 
   /**
@@ -166,7 +171,7 @@ export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSi
    * the same nearest taxi, both propose it, and the taxi rejects the proposal that reaches it second
    * (the stale-knowledge race of matcherMachine.ts, which a lone request never provokes).
    */
-  const acrossBorder = (iso: string): SimRecord[] => {
+  const acrossBorder = (iso: string): SimRequest[] => {
     const i = skewed(sizes.users, random, 1.2);
     const j = skewed(sizes.users, random, 1.2);
     const [a, b] = [`user_${i}`, `user_${j}`];
@@ -177,25 +182,27 @@ export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSi
     const north = clamp({ lat: border + 0.0001, lon: p.lon });
     riders.set(i, south);
     riders.set(j, north);
-    return [ask(a, south, iso), ask(b, north, iso)];
+    return [ask(a, south), ask(b, north)];
   };
 
-  const ask = (userId: string, at: LatLon, iso: string): SimRecord => {
-    const already = open.get(userId);
-    const region = cellOf(at, settings.cellDeg);
-    // The surge is quoted from the read model, as the ride service does; the fare will use it.
-    const surge = readModel.surge(region)?.surge ?? 1;
-    const ride: Ride = { rideId: `ride_${ids.next()}`, userId, at, surge, status: 'requested', taxiId: null, trace: [] };
-    rides.set(ride.rideId, ride);
-    waiting.push(ride);
-    if (!already) open.set(userId, ride);
-    return event(t.rideRequests.name, userId, { type: 'ride.requested', rideId: ride.rideId, userId, ...at, region, surge }, iso);
-  };
+  /** A ride asked for; the ride service answers its id and the surge it quoted, which the fare will use. */
+  const ask = (userId: string, at: LatLon): SimRequest => ({
+    method: 'POST', url: '/gettaxi/rides', body: { userId, ...at }, expect: 202,
+    then: ({ body }) => {
+      const ride: Ride = { rideId: body.rideId, userId, at, surge: body.surge, status: 'requested', taxiId: null, trace: [] };
+      rides.set(ride.rideId, ride);
+      waiting.push(ride);
+      if (!open.has(userId)) open.set(userId, ride);
+    },
+  });
 
-  const drive = (taxi: Taxi, atMs: number, iso: string): SimRecord => {
+  const drive = (taxi: Taxi, atMs: number, iso: string): SimRequest => {
     const { taxiId } = taxi;
     const job = taxi.job;
-    const report = (available: boolean) => event(t.taxiPosition.name, taxiId, { type: 'taxi.position_reported', taxiId, lat: taxi.lat, lon: taxi.lon, available }, iso);
+    const report = (available: boolean): SimRequest =>
+      ({ method: 'POST', url: `/gettaxi/taxis/${taxiId}/position`, body: { lat: taxi.lat, lon: taxi.lon, available, at: iso }, expect: 202 });
+    const passenger = (kind: 'pickup' | 'dropoff', ride: Ride): SimRequest =>
+      ({ method: 'POST', url: `/gettaxi/rides/${ride.rideId}/${kind}`, body: { taxiId, lat: taxi.lat, lon: taxi.lon, at: iso }, expect: 202 });
     if (!job) {
       if (atMs >= taxi.offDutyUntil && random() < 0.01) taxi.offDutyUntil = atMs + 60_000 + random() * 240_000;
       Object.assign(taxi, roam(taxi, ROAM_KM * (0.2 + random())));
@@ -208,15 +215,16 @@ export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSi
       ride.status = 'picked_up';
       ride.trace.push([taxi.lat, taxi.lon, atMs]);
       job.to = toward(taxi, roam(taxi, 4), 1 + 3 * random());
-      return event(t.taxiPosition.name, taxiId, { type: 'taxi.passenger_picked_up', taxiId, rideId: ride.rideId, lat: taxi.lat, lon: taxi.lon }, iso);
+      return passenger('pickup', ride);
     }
     if (ride.status === 'picked_up') ride.trace.push([taxi.lat, taxi.lon, atMs]);
-    if (ride.status === 'picked_up' && arrived) {
+    // The dropoff is reported once the ride service shows the pickup (else it would wait for it).
+    if (ride.status === 'picked_up' && arrived && readModel.ride(ride.rideId)?.status === 'picked_up') {
       ride.status = 'completed';
       taxi.job = null;
       taxi.offDutyUntil = 0;
       if (open.get(ride.userId) === ride) open.delete(ride.userId);
-      return event(t.taxiPosition.name, taxiId, { type: 'taxi.passenger_dropped_off', taxiId, rideId: ride.rideId, lat: taxi.lat, lon: taxi.lon }, iso);
+      return passenger('dropoff', ride);
     }
     return report(false);
   };
@@ -257,20 +265,42 @@ export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSi
     return { topic: taxi ? t.taxiPosition.name : t.userPosition.name, key, value };
   };
 
-  const next = (until: number): SimRecord[] => {
+  /** A request the edge must refuse, producing nothing. */
+  const invalid = (iso: string): SimRequest => {
+    const taxi = taxis[Math.floor(random() * taxis.length)];
+    const [userId, at] = rider();
+    const other = rides.size > 0 ? [...waiting, ...rides.values()].find((r) => r.taxiId !== null && r.taxiId !== taxi.taxiId && r.status === 'matched') : undefined;
+    switch (Math.floor(random() * 5)) {
+      case 0:
+        return { method: 'POST', url: `/gettaxi/taxis/${taxi.taxiId}/position`, body: { lat: 91, lon: at.lon, at: iso }, expect: 400 };
+      case 1:
+        return { method: 'POST', url: '/gettaxi/rides', body: { userId, lat: at.lat }, expect: 400 };
+      case 2:
+        return { method: 'POST', url: `/gettaxi/rides/ride_unknown_${ids.next()}/pickup`, body: { taxiId: taxi.taxiId, at: iso }, expect: 400 };
+      case 3:
+        // Another taxi's ride: refused as a conflict, whatever state it is in by now.
+        return other && readModel.ride(other.rideId)?.status === 'matched'
+          ? { method: 'POST', url: `/gettaxi/rides/${other.rideId}/pickup`, body: { taxiId: taxi.taxiId, at: iso }, expect: 409 }
+          : { method: 'POST', url: `/gettaxi/users/${userId}/position`, body: { ...at, at: new Date(Date.parse(iso) + 60_000).toISOString() }, expect: 400 };
+      default:
+        return { method: 'POST', url: `/gettaxi/users/${userId}/position`, body: `{"lat": ${at.lat}, `, expect: 400 };
+    }
+  };
+
+  function* next(until: number): Iterable<SimCall> {
     learn();
     const times = timesIn(until, tickMs, perTick(sizes.rate, tickMs, random));
-    const out = feeds(until, times[0] ?? new Date(until).toISOString());
+    yield* feeds(until, times[0] ?? new Date(until).toISOString());
     for (const iso of times) {
       const roll = random();
       const taxi = taxis[Math.floor(random() * taxis.length)];
-      if (roll < 0.012) out.push(...(random() < 0.1 ? acrossBorder(iso) : request(iso)));
-      else if (roll < 0.25 && (taxi.job || random() < 0.1)) out.push(whereIs(taxi, iso));
-      else out.push(drive(taxi, Date.parse(iso), iso));
+      if (roll < INVALID) yield invalid(iso);
+      else if (roll < 0.012 + INVALID) yield* random() < 0.1 ? acrossBorder(iso) : request(iso);
+      else if (roll < 0.25 && (taxi.job || random() < 0.1)) yield whereIs(taxi, iso);
+      else yield drive(taxi, Date.parse(iso), iso);
     }
-    for (const iso of timesIn(until, tickMs, perTick(sizes.rate * MALFORMED, tickMs, random))) out.push(malformedRecord(iso));
-    return out;
-  };
+    for (const iso of timesIn(until, tickMs, perTick(sizes.rate * MALFORMED, tickMs, random))) yield malformedRecord(iso);
+  }
 
   const check = (view: SimView): Invariant[] => {
     const h = history(view);
@@ -315,12 +345,19 @@ export function gettaxiSim(env: SimEnvironment, db: SqliteDatabase, sizes: SimSi
       { name: 'gettaxi: every ride is where its taxi took it (matched, picked up, completed) or cancelled', held: wrongState.length === 0, detail: detail(wrongState, `${rides.size} rides, ${cancelled} cancelled`) },
       deadLetteredOnce(view, APP, t.taxiPosition.name, malformed.taxi, [`${APP}.taxi`]),
       deadLetteredOnce(view, APP, t.userPosition.name, malformed.user, [`${APP}.region.repartition.${t.userPosition.name}`]),
-      inAnalyticsOnce(view, db, APP, t.taxiPosition.name),
-      inAnalyticsOnce(view, db, APP, t.userPosition.name),
+      storedOnce(view, APP, 'the analytics store', t.taxiPosition.name, analyticsSummary(db, t.taxiPosition.name)),
+      storedOnce(view, APP, 'the analytics store', t.userPosition.name, analyticsSummary(db, t.userPosition.name)),
+      inFilesOnce(view, APP, 'the file sink', join(ctx.app.dataDir, 'files'), [t.userPosition.name, t.taxiPosition.name]),
     ];
   };
 
-  return { definition: gettaxiApp({ readModel, stages: [analytics] }), traffic: { next }, check, unreached: gettaxiUnreached };
+  const readModels = (): string => {
+    const all = db.prepare('SELECT * FROM gettaxi_rides ORDER BY ride_id').all();
+    const surge = db.prepare('SELECT * FROM gettaxi_surge ORDER BY region').all();
+    return JSON.stringify({ rides: all, surge });
+  };
+
+  return { traffic: { next }, check, readModels, unreached: gettaxiUnreached };
 }
 
 /** A ride held by a taxi or a user: taken no later than `start`, released no earlier than `end`. */
@@ -433,10 +470,4 @@ function history(view: SimView) {
     revoked: revocations.length,
     fare,
   };
-}
-
-export function gettaxiReadModels(db: SqliteDatabase): string {
-  const rides = db.prepare('SELECT * FROM gettaxi_rides ORDER BY ride_id').all();
-  const surge = db.prepare('SELECT * FROM gettaxi_surge ORDER BY region').all();
-  return JSON.stringify({ rides, surge });
 }

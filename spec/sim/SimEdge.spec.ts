@@ -1,0 +1,61 @@
+import { expect } from 'chai';
+import { z } from 'zod';
+import { MemoryBroker } from '../../adapters/memory/index.js';
+import { VirtualClock } from '../../src/clock/VirtualClock.js';
+import type { HttpApp } from '../../src/http/createHttpApp.js';
+import { badRequest } from '../../src/http/HttpError.js';
+import { EdgeProducer } from '../../src/sim/EdgeProducer.js';
+import { SimEdge } from '../../src/sim/SimEdge.js';
+
+/** A route that produces then refuses: what the edge must never do. */
+function routes(producer: EdgeProducer) {
+  return (app: HttpApp) => {
+    app.post('/things', { schema: { body: z.object({ name: z.string().min(1) }) } }, async (req, reply) => {
+      await producer.send([{ topic: 'things', key: req.body.name, value: JSON.stringify(req.body) }]);
+      if (req.body.name === 'late-refusal') throw badRequest('refused after producing');
+      return reply.code(202).send({ name: req.body.name });
+    });
+  };
+}
+
+describe('the simulated HTTP edge', () => {
+  let broker: MemoryBroker;
+  let producer: EdgeProducer;
+  let edge: SimEdge;
+
+  beforeEach(async () => {
+    broker = new MemoryBroker({ clock: new VirtualClock(0), schedule: (task) => task(), maintenanceIntervalMs: 0, closeTimeoutMs: 0 });
+    await broker.admin.createTopics([{ name: 'things', partitions: 1, replicationFactor: 1 }]);
+    producer = new EdgeProducer(broker.producer({}));
+    edge = new SimEdge([routes(producer)], producer);
+    await edge.ready();
+  });
+
+  afterEach(async () => {
+    await edge.close();
+    await broker.close();
+  });
+
+  it('answers through the routes\' own validation, and tells a request its answer', async () => {
+    let answered: unknown;
+    await edge.call({ method: 'POST', url: '/things', body: { name: 'a' }, expect: 202, then: (r) => (answered = r.body) });
+    await edge.call({ method: 'POST', url: '/things', body: { name: '' }, expect: 400 });
+    await edge.call({ method: 'POST', url: '/things', body: '{"name": ', expect: 400 });
+    expect(answered).to.deep.equal({ name: 'a' });
+    expect(edge.invariant()).to.include({ held: true, detail: '202: 1, 400: 2' });
+  });
+
+  it('breaks its invariant on an unexpected status', async () => {
+    await edge.call({ method: 'POST', url: '/things', body: { name: '' }, expect: 202, then: () => expect.fail('then on a wrong answer') });
+    const invariant = edge.invariant();
+    expect(invariant.held).to.equal(false);
+    expect(invariant.detail).to.match(/^1 wrong: POST \/things: 400 \(expected 202\)/);
+  });
+
+  it('breaks its invariant when a refused request produced something', async () => {
+    await edge.call({ method: 'POST', url: '/things', body: { name: 'late-refusal' }, expect: 400 });
+    const invariant = edge.invariant();
+    expect(invariant.held).to.equal(false);
+    expect(invariant.detail).to.match(/400 \(expected 400\), produced 1/);
+  });
+});
