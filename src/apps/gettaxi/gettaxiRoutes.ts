@@ -130,7 +130,7 @@ export function gettaxiRoutes(app: HttpApp, services: GettaxiServices): HttpApp 
     const { rideId } = req.params;
     const ride = readModel.ride(rideId);
     if (!ride) throw notFound(`ride ${rideId} does not exist`);
-    requireSubject(req, [ride.userId, ride.taxiId], `ride ${rideId}`);
+    requireSubject(req, [ride.userId, ride.taxiId], `ride ${rideId} is seen by its rider and its taxi only`);
     return rideBody(ride);
   });
   for (const kind of ['pickup', 'dropoff'] as const) {

@@ -14,11 +14,11 @@ import type { Producer } from '../../broker/Broker.js';
 import type { Clock } from '../../clock/Clock.js';
 import { isoAt } from '../../clock/Clock.js';
 import type { IdSource } from '../../ids/IdSource.js';
-import { forbidden, notFound } from '../../http/HttpError.js';
+import { notFound } from '../../http/HttpError.js';
 import type { HttpApp } from '../../http/createHttpApp.js';
 import { limitQuery } from '../../http/zodValidation.js';
 import type { TopicDeclaration } from '../../topics/TopicDeclaration.js';
-import type { AccessRule } from '../../http/auth/index.js';
+import { type AccessRule, requireSubject } from '../../http/auth/index.js';
 import type { PostView, SocialReadModel } from './SocialReadModel.js';
 
 export interface SocialServices {
@@ -85,7 +85,7 @@ export function socialRoutes(app: HttpApp, services: SocialServices): HttpApp {
     const { postId } = req.params;
     const userId = req.principal!.sub;
     const post = await existingPost(postId);
-    if (post.userId !== userId) throw forbidden(`only the author of ${postId} may delete it`);
+    requireSubject(req, [post.userId], `only the author of ${postId} may delete it`);
     await publish(t.posts, userId, { type: 'post.deleted', postId, userId });
     return reply.code(202).send({ postId });
   });

@@ -149,15 +149,16 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
 }
 
 /**
- * For a `{ resource }` rule: the request's subject must be one of the resource's `owners` (a
- * ride's rider or its taxi), else 403.
+ * Where the handler knows whose resource it is (a `{ resource }` rule: a ride's rider or its taxi;
+ * a post's author): the request's subject must be one of `owners`, else 403 with `reason`, counted
+ * as a refusal like the others.
  */
-export function requireSubject(request: FastifyRequest, owners: readonly (string | null | undefined)[], what: string): Principal {
+export function requireSubject(request: FastifyRequest, owners: readonly (string | null | undefined)[], reason: string): Principal {
   const principal = request.principal;
   const rule = request.routeOptions.config.auth;
   if (!principal || rule === undefined || rule === 'public') throw new Error(`requireSubject on ${request.routeOptions.url}, a route without an access rule`);
   if (rule.anySubject?.includes(principal.role) || owners.includes(principal.sub)) return principal;
-  throw new AuthRefusal('wrong_subject', `${principal.sub} may not see ${what}`);
+  throw new AuthRefusal('wrong_subject', reason);
 }
 
 /** A rule that cannot work is a programming error: it fails the registration, as a missing one does. */
