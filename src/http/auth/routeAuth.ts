@@ -68,6 +68,8 @@ export interface AuthOptions {
   readonly rateLimits?: RateLimits;
   /** Tickets' lifetime (default 30 s). */
   readonly ticketTtlMs?: number;
+  /** New tickets (default: 256 crypto-random bits); a simulation passes a seeded one. */
+  readonly ticketSecret?: () => string;
 }
 
 /** What routes reach through `app.auth`. */
@@ -80,7 +82,7 @@ export interface HttpAuth {
 export function installAuth(app: FastifyInstance, options: AuthOptions): void {
   const { keys } = options;
   const clock = options.clock ?? new SystemClock();
-  const tickets = new TicketBook({ clock, ttlMs: options.ticketTtlMs });
+  const tickets = new TicketBook({ clock, ttlMs: options.ticketTtlMs, secret: options.ticketSecret });
   const limiter = new RateLimiter(options.rateLimits ?? DEFAULT_RATE_LIMITS, clock);
   app.decorate('auth', { keys, tickets } satisfies HttpAuth);
   app.decorateRequest('principal', undefined);
