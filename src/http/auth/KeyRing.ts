@@ -10,7 +10,7 @@
  *
  * Verification is data: a `Verified` is either the principal or the refusal with its reason.
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT, calculateJwkThumbprint, errors, exportJWK, jwtVerify } from 'jose';
 import type { Principal } from './Principal.js';
 import { isRole } from './Principal.js';
@@ -36,8 +36,8 @@ export interface IssueOptions {
 interface RingKey {
   readonly kid: string;
   readonly alg: TokenAlg;
-  readonly verifyKey: KeyObject | Uint8Array;
-  readonly signKey?: KeyObject | Uint8Array;
+  readonly verifyKey: KeyObject;
+  readonly signKey?: KeyObject;
 }
 
 export const TOKEN_ISSUER = 'kastor';
@@ -45,8 +45,16 @@ export const TOKEN_AUDIENCE = 'kastor-edge';
 /** Clocks of the issuer and the edge may differ this much. */
 const CLOCK_TOLERANCE_S = 5;
 
+/** Tokens verified lately: a client sends the same token with each request until it expires. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export class KeyRing {
   private readonly byKid: ReadonlyMap<string, RingKey>;
+  /**
+   * Token → what it verified to. The whole token is the key, signature included, so a hit is the
+   * same signed token; its expiry is still checked against `now` on every use.
+   */
+  private readonly verified = new Map<string, Verified & { ok: true }>();
 
   private constructor(private readonly keys: readonly RingKey[]) {
     this.byKid = new Map(keys.map((k) => [k.kid, k]));
@@ -81,6 +89,18 @@ export class KeyRing {
 
   /** The principal of a token at `now` (epoch ms), or why it is refused. */
   async verify(token: string, now: number): Promise<Verified> {
+    const known = this.verified.get(token);
+    if (known && now < known.expiresAt + CLOCK_TOLERANCE_S * 1_000) return known;
+    if (known) this.verified.delete(token);
+    const verified = await this.verifyAnew(token, now);
+    if (verified.ok) {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, verified);
+    }
+    return verified;
+  }
+
+  private async verifyAnew(token: string, now: number): Promise<Verified> {
     try {
       const { payload, protectedHeader } = await jwtVerify(token, (header) => {
         const key = header.kid === undefined ? undefined : this.byKid.get(header.kid);
@@ -125,7 +145,10 @@ function refusalOf(e: unknown): Verified {
 async function ringKey(material: KeyMaterial): Promise<RingKey> {
   if ('secret' in material) {
     if (material.secret.length < 32) throw new Error(`the HS256 secret of key ${material.kid} has ${material.secret.length} bytes; it needs at least 32`);
-    return { kid: material.kid, alg: 'HS256', verifyKey: material.secret, signKey: material.secret };
+    // A KeyObject, not the bytes: jose keeps the WebCrypto key it derives from a KeyObject, and
+    // would import the bytes again on every verification.
+    const key = createSecretKey(material.secret);
+    return { kid: material.kid, alg: 'HS256', verifyKey: key, signKey: key };
   }
   const isPrivate = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(material.pem);
   const signKey = isPrivate ? createPrivateKey(material.pem) : undefined;
