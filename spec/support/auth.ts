@@ -3,7 +3,7 @@
  * `kastor run` child made under its data directory; `Tokens` issues and caches bearer headers.
  */
 import { type KeyRing, KeyRing as Ring, type Principal, type Role, loadKeyRing } from '../../src/http/auth/index.js';
-import type { AuthOptions } from '../../src/http/auth/routeAuth.js';
+import type { AuthOptions } from '../../src/http/auth/installAuth.js';
 
 /** The same key in every spec: `kid` `spec`. */
 export function specKeys(kid = 'spec', fill = 7): Promise<KeyRing> {

@@ -11,7 +11,7 @@
  * A client that goes away is not our fault: it is logged at info. Fastify's own logger stays off;
  * what is logged goes through the Logger passed in.
  *
- * Every route states who may call it (`config.auth`, src/http/auth/routeAuth.ts) or fails to
+ * Every route states who may call it (`config.auth`, src/http/auth/installAuth.ts) or fails to
  * register; the key ring comes in `auth`, so that a caller (the simulation, a spec) can pass a
  * deterministic one. Refusals are 401 (with `WWW-Authenticate`) or 403, writes over the subject's
  * rate 429 (with `Retry-After`), all counted in `kastor_http_auth_refusals_total{reason, route}` and
@@ -28,7 +28,7 @@ import type { Metrics } from '../metrics/Metrics.js';
 import { httpRequestDuration } from '../metrics/httpRequestDuration.js';
 import { HttpError, badRequest } from './HttpError.js';
 import { AuthRefusal } from './auth/AuthRefusal.js';
-import { type AuthOptions, installAuth } from './auth/routeAuth.js';
+import { type AuthOptions, installAuth } from './auth/installAuth.js';
 import { type ZodTypeProvider, zodValidatorCompiler } from './zodValidation.js';
 
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;

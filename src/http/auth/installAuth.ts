@@ -48,7 +48,7 @@ export type RouteAuth = 'public' | AccessRule;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Who may call the route: required on every route (src/http/auth/routeAuth.ts). */
+    /** Who may call the route: required on every route (src/http/auth/installAuth.ts). */
     auth?: RouteAuth;
   }
   interface FastifyRequest {
