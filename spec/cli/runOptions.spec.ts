@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { CommanderError } from 'commander';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '../../src/cli/commands/run.js';
-import { DEFAULT_RATE_LIMITS } from '../../src/http/auth/index.js';
+import { DEFAULT_RATE_LIMITS, type KeyRing, loadKeyRing } from '../../src/http/auth/index.js';
 import { type RunOptions, type RunningProcess, startProcess } from '../../src/cli/runCommand.js';
 import { Tokens } from '../support/auth.js';
 import { postJson } from '../support/childProcess.js';
@@ -45,6 +46,32 @@ describe('kastor run: start-up options', function () {
         () => expect.fail(`${bad.join(' ')} was accepted`),
         (e: unknown) => expect(e).to.be.instanceOf(CommanderError).with.property('code', 'commander.invalidArgument'),
       );
+    }
+  });
+
+  it('--auth-key and --auth-previous-key reach the edge: during a rotation the tokens of both keys are accepted', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kastor-rotation-'));
+    let p: RunningProcess | undefined;
+    try {
+      const write = (name: string, pem: string | Buffer) => {
+        writeFileSync(join(dataDir, name), pem, { mode: 0o600 });
+        return join(dataDir, name);
+      };
+      const previous = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const current = write('current.pem', generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      const previousPublic = write('previous.pub.pem', previous.publicKey.export({ type: 'spki', format: 'pem' }));
+      const oldRing = await loadKeyRing({ dataDir, keyFile: write('previous.pem', previous.privateKey.export({ type: 'pkcs8', format: 'pem' })) });
+      p = await startProcess(await parsed(['social', '--data', dataDir, '--port', '0', '--host', '127.0.0.1',
+        '--auth-key', current, '--auth-previous-key', previousPublic]));
+      const feed = async (keys: KeyRing) => (await fetch(`http://127.0.0.1:${p!.port}/social/feed`, {
+        headers: { authorization: `Bearer ${await keys.issue({ sub: 'alice', role: 'user' }, { now: Date.now(), ttlMs: 60_000 })}` },
+      })).status;
+      expect(await feed(oldRing), 'a token of the previous key').to.equal(200);
+      expect(await feed(await loadKeyRing({ dataDir, keyFile: current })), 'a token of the current key').to.equal(200);
+      expect(await feed(await loadKeyRing({ dataDir })), 'a token of the embedded key, not in use').to.equal(401);
+    } finally {
+      await p?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
