@@ -1,23 +1,25 @@
 /**
  * An open-loop HTTP load for the latency benchmark: requests are started on a schedule (so a slow
  * server meets the same offered rate, not a politely waiting client), over keep-alive connections.
- * Also the small JSON client the setup steps use.
+ * Also the small JSON client the setup steps use. Requests `as` a subject carry its bearer token,
+ * signed with the server's key ring (each subject's token is signed once, then reused).
  */
 import { Agent, request } from 'node:http';
+import type { KeyRing, Principal } from '../../src/http/auth/index.js';
 import { now, sleep } from './measure.js';
 
 export class HttpClient {
   readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  private readonly tokens = new Map<string, Promise<string>>();
 
-  constructor(private readonly port: number) {}
+  constructor(private readonly port: number, private readonly keys?: KeyRing) {}
 
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  async call(method: string, path: string, body?: unknown, as?: Principal): Promise<{ status: number; body: unknown }> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string | number> = payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {};
+    if (as) headers.authorization = `Bearer ${await this.token(as)}`;
     return new Promise((resolve, reject) => {
-      const req = request({
-        host: '127.0.0.1', port: this.port, method, path, agent: this.agent,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
-      }, (res) => {
+      const req = request({ host: '127.0.0.1', port: this.port, method, path, agent: this.agent, headers }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
@@ -33,6 +35,14 @@ export class HttpClient {
 
   close(): void {
     this.agent.destroy();
+  }
+
+  private token(as: Principal): Promise<string> {
+    if (!this.keys) throw new Error('this client has no key ring to sign tokens with');
+    const id = `${as.role}:${as.sub}`;
+    let token = this.tokens.get(id);
+    if (!token) this.tokens.set(id, (token = this.keys.issue(as, { now: Date.now(), ttlMs: 3_600_000 })));
+    return token;
   }
 }
 
@@ -57,7 +67,7 @@ export async function openLoop(
   client: HttpClient,
   rate: number,
   seconds: number,
-  next: (i: number) => { method: string; path: string; body?: unknown },
+  next: (i: number) => { method: string; path: string; body?: unknown; as?: Principal },
   maxInFlight = 2_000,
 ): Promise<LoadReport> {
   const responseMs: number[] = [];
@@ -75,7 +85,7 @@ export async function openLoop(
       const started = now();
       inFlight++;
       peak = Math.max(peak, inFlight);
-      client.call(r.method, r.path, r.body).then(
+      client.call(r.method, r.path, r.body, r.as).then(
         (res) => {
           inFlight--;
           if (res.status >= 300) failed++;

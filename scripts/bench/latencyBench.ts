@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { KafkaBroker } from '../../adapters/kafka/index.js';
+import { loadKeyRing } from '../../src/http/auth/index.js';
 import { seededRandom } from '../../src/ids/IdSource.js';
 import { HttpClient, type LoadReport, openLoop } from './httpLoad.js';
 import { KAFKA_BROKERS, brokerWatchdog } from './kafkaBench.js';
@@ -104,14 +105,16 @@ async function runServer(transport: 'memory' | 'memory-volatile' | 'kafka', ladd
   const logFile = join(dir, 'server.log');
   const log = openSync(logFile, 'w');
   mkdirSync(join(dir, 'data'));
+  // The key the server verifies with, as `kastor run` has it: made here under its data directory, loaded by the server.
+  const keys = await loadKeyRing({ dataDir: join(dir, 'data') });
   const prefix = `kbench${process.pid}${transport}.`;
   const server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench/socialServer.ts'), transport, join(dir, 'data'), String(port),
     prefix, KAFKA_BROKERS], { stdio: ['ignore', log, log], env: { ...process.env, UV_THREADPOOL_SIZE: '16' } });
   const exited = new Promise<number | null>((r) => server.on('exit', (code) => r(code)));
   // The broker went away: stop the server, so that every wait on it fails at once.
   aborted.addEventListener('abort', () => killHard(server));
-  const client = new HttpClient(port);
-  const probeClient = new HttpClient(port);
+  const client = new HttpClient(port, keys);
+  const probeClient = new HttpClient(port, keys);
   try {
     await waitUntil(async () => (await client.call('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200, 'the server to be ready', 120_000, 100);
     console.error(`[bench] latency ${transport}: creating posts`);
@@ -134,7 +137,10 @@ async function runServer(transport: 'memory' | 'memory-volatile' | 'kafka', ladd
     const draw = zipf(hot.length, random);
     const trials: Trial[] = [];
     let user = 0;
-    const like = () => ({ method: 'POST', path: `/social/posts/${hot[draw()]}/likes`, body: { userId: `u${user++}` } });
+    const like = () => {
+      const sub = `u${user++}`;
+      return { method: 'POST', path: `/social/posts/${hot[draw()]}/likes`, body: { userId: sub }, as: { sub, role: 'user' as const } };
+    };
     // Warm-up, not measured: JIT, SQLite caches, the set-up's tail through trending and read model.
     await openLoop(client, ladder[ladder.length - 1], quick ? 2 : 5, like);
     for (let step = 0; step < ladder.length;) {
@@ -212,7 +218,9 @@ async function probe(db: Database.Database, client: HttpClient, posts: readonly 
     }
     const post = posts[from + sent++];
     outstanding.set(post, now());
-    void client.call('POST', `/social/posts/${post}/likes`, { userId: 'prober' });
+    // One prober per like: a single subject at 50/s would meet the per-user write limit.
+    const prober = `prober_${from + sent}`;
+    void client.call('POST', `/social/posts/${post}/likes`, { userId: prober }, { sub: prober, role: 'user' });
   }
   deadline = now() + waitMs;
   done = true;
@@ -226,7 +234,8 @@ async function createPosts(client: HttpClient, n: number): Promise<string[]> {
   const worker = async () => {
     while (next < n) {
       const i = next++;
-      const res = await client.call('POST', '/social/posts', { userId: `author_${i % 500}`, text: `bench post ${i}` });
+      const author = `author_${i % 500}`;
+      const res = await client.call('POST', '/social/posts', { userId: author, text: `bench post ${i}` }, { sub: author, role: 'user' });
       if (res.status !== 202) throw new Error(`POST /social/posts answered ${res.status}: ${JSON.stringify(res.body)}`);
       ids[i] = (res.body as { postId: string }).postId;
     }

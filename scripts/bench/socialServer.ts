@@ -16,6 +16,7 @@ import type { Broker } from '../../src/broker/Broker.js';
 import { SystemClock } from '../../src/clock/SystemClock.js';
 import { Runtime } from '../../src/host/Runtime.js';
 import { createHttpApp } from '../../src/http/createHttpApp.js';
+import { loadKeyRing } from '../../src/http/auth/index.js';
 import { nanoidSource } from '../../src/ids/IdSource.js';
 import { silentLogger } from '../../src/log/Logger.js';
 import { Metrics } from '../../src/metrics/Metrics.js';
@@ -49,8 +50,10 @@ async function main(): Promise<void> {
     },
   });
   await runtime.start();
-  const http = createHttpApp({ log: silentLogger });
-  http.get('/readyz', async (_req, reply) => reply.code(runtime.healthy ? 200 : 503).send({ ready: runtime.healthy }));
+  // As `kastor run` has it: the data directory's key, the default write limits per subject.
+  const keys = await loadKeyRing({ dataDir });
+  const http = createHttpApp({ log: silentLogger, auth: { keys, clock } });
+  http.get('/readyz', { config: { auth: 'public' } }, async (_req, reply) => reply.code(runtime.healthy ? 200 : 503).send({ ready: runtime.healthy }));
   hosted.routes(http);
   await http.listen({ port: Number(port), host: '127.0.0.1' });
   // With --profile (BENCH_PROFILE), a CPU profile of the server from ready to SIGTERM.

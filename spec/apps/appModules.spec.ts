@@ -11,6 +11,7 @@ import { createHttpApp } from '../../src/http/createHttpApp.js';
 import { seededIdSource } from '../../src/ids/IdSource.js';
 import { silentLogger } from '../../src/log/Logger.js';
 import { Metrics } from '../../src/metrics/Metrics.js';
+import { Tokens } from '../support/auth.js';
 
 const APPS_DIR = join(import.meta.dirname, '../../src/apps');
 
@@ -30,7 +31,7 @@ describe('application modules', () => {
       const db = new Database(':memory:');
       const clock = new VirtualClock(Date.parse('2026-01-01T00:00:00Z'));
       const broker = new MemoryBroker({ clock });
-      const http = createHttpApp({ log: silentLogger });
+      const http = createHttpApp({ log: silentLogger, auth: (await Tokens.spec()).auth });
       const routes: string[] = [];
       http.addHook('onRoute', (r) => { routes.push(`${r.method} ${r.url}`); });
       try {

@@ -30,7 +30,9 @@ import { DLQ_HEADERS } from '../../src/host/deadLetter.js';
 import { deadLetterTopic } from '../../src/host/topology.js';
 import { createHttpApp } from '../../src/http/createHttpApp.js';
 import { silentLogger } from '../../src/log/Logger.js';
-import { type KastorChild, postJson, startAtTheEnd, startKastor, stopKastor } from '../support/childProcess.js';
+import { type KastorChild, childTokens, postJson, startAtTheEnd, startKastor, stopKastor } from '../support/childProcess.js';
+import type { Role } from '../../src/http/auth/index.js';
+import { specKeys } from '../support/auth.js';
 import { GroupReader } from '../support/GroupReader.js';
 import { describeKafka, kafkaBrokers } from '../support/kafka.js';
 import { waitFor } from '../support/waitFor.js';
@@ -74,8 +76,11 @@ interface PostView {
   readonly comments: number;
 }
 
+/** Request options that act as `sub` (the children verify the spec run's key). */
+const by = async (sub: string, role: Role = 'user') => ({ headers: await (await childTokens()).header(sub, role) });
+
 const view = async (base: string, postId: string): Promise<PostView | undefined> => {
-  const res = await fetch(`${base}/social/posts/${postId}`);
+  const res = await fetch(`${base}/social/posts/${postId}`, await by('reader'));
   return res.status === 200 ? ((await res.json()) as PostView) : undefined;
 };
 
@@ -90,7 +95,7 @@ async function counts(base: string, postId: string, ok: (v: PostView) => boolean
 }
 
 async function createPost(base: string, text: string): Promise<string> {
-  const res = await postJson(base, '/social/posts', { userId: 'alice', text });
+  const res = await postJson(base, '/social/posts', { userId: 'alice', text }, await by('alice'));
   expect(res.status).to.equal(202);
   const { postId } = (await res.json()) as { postId: string };
   await counts(base, postId, () => true, 'the post to show');
@@ -109,13 +114,14 @@ async function startSocial(dataDir: string, broker: KafkaBroker, fresh: boolean)
   }
   const child = await startKastor({
     dataDir,
-    args: ['social', '--transport', 'kafka', '--brokers', kafkaBrokers()],
+    // Its senders write as fast as the process answers: no per-user limit to trip over.
+    args: ['social', '--transport', 'kafka', '--brokers', kafkaBrokers(), '--rate-limit', 'user=off'],
     env: { UV_THREADPOOL_SIZE: '16' },
     timeoutMs: WAIT_MS,
   });
   if (fresh) {
     // The stages the process runs are the ones that were seeded (else one re-reads the history).
-    const metrics = await (await fetch(`${child.base}/metrics`)).text();
+    const metrics = await (await fetch(`${child.base}/metrics`, await by('ops', 'admin'))).text();
     const running = new Set([...metrics.matchAll(/^kastor_consumer_lag\{stage="([^"]+)"/gm)].map((m) => m[1]));
     expect([...running].sort()).to.deep.equal([...seeded].sort());
   }
@@ -148,9 +154,9 @@ describeKafka('kastor run social --transport kafka, as a child process', functio
       const first = await start(dir, true);
       const postId = await createPost(first.base, 'count me on kafka');
       for (const userId of ['alice', 'bob', 'alice']) {
-        expect((await postJson(first.base, `/social/posts/${postId}/likes`, { userId })).status).to.equal(202);
+        expect((await postJson(first.base, `/social/posts/${postId}/likes`, { userId }, await by(userId))).status).to.equal(202);
       }
-      expect((await postJson(first.base, `/social/posts/${postId}/comments`, { userId: 'bob', text: 'nice' })).status).to.equal(202);
+      expect((await postJson(first.base, `/social/posts/${postId}/comments`, { userId: 'bob', text: 'nice' }, await by('bob'))).status).to.equal(202);
       const before = await counts(first.base, postId, (v) => v.likes >= 2 && v.comments >= 1, 'likes 2, comments 1');
       expect(before).to.include({ likes: 2, comments: 1 });
 
@@ -159,15 +165,15 @@ describeKafka('kastor run social --transport kafka, as a child process', functio
       expect(await counts(second.base, postId, () => true, 'the post after the restart')).to.include({ likes: 2, comments: 1 });
       // After the restart one new like makes 3 (not 4) and one comment 2: nothing is replayed twice.
       // Each is the last record of its partition for this post, so once it counts, all before it did.
-      expect((await postJson(second.base, `/social/posts/${postId}/likes`, { userId: 'carol' })).status).to.equal(202);
-      expect((await postJson(second.base, `/social/posts/${postId}/comments`, { userId: 'carol', text: 'me too' })).status).to.equal(202);
+      expect((await postJson(second.base, `/social/posts/${postId}/likes`, { userId: 'carol' }, await by('carol'))).status).to.equal(202);
+      expect((await postJson(second.base, `/social/posts/${postId}/comments`, { userId: 'carol', text: 'me too' }, await by('carol'))).status).to.equal(202);
       const after = await counts(second.base, postId, (v) => v.likes >= 3 && v.comments >= 2, 'likes 3, comments 2');
       expect(after).to.include({ likes: 3, comments: 2 });
 
-      expect((await postJson(second.base, '/social/posts', { userId: 'alice' })).status).to.equal(400);
-      expect((await postJson(second.base, `/social/posts/${postId}/comments`, { userId: 'bob', text: '' })).status).to.equal(400);
-      expect((await postJson(second.base, '/social/posts/no_such_post/likes', { userId: 'bob' })).status).to.equal(404);
-      expect((await fetch(`${second.base}/social/posts/no_such_post`)).status).to.equal(404);
+      expect((await postJson(second.base, '/social/posts', { userId: 'alice' }, await by('alice'))).status).to.equal(400);
+      expect((await postJson(second.base, `/social/posts/${postId}/comments`, { userId: 'bob', text: '' }, await by('bob'))).status).to.equal(400);
+      expect((await postJson(second.base, '/social/posts/no_such_post/likes', { userId: 'bob' }, await by('bob'))).status).to.equal(404);
+      expect((await fetch(`${second.base}/social/posts/no_such_post`, await by('bob'))).status).to.equal(404);
       expect(await view(second.base, postId)).to.include({ likes: 3, comments: 2 });
       expect(await stopKastor(second)).to.equal(0);
     } finally {
@@ -277,7 +283,7 @@ describeKafka('kastor run social --transport kafka, as a child process', functio
         for (let i = 0; !stop; i++) {
           const text = `comment ${n}.${i}`;
           try {
-            const res = await postJson(child.base, `/social/posts/${postId}/comments`, { userId: `u${n}`, text }, WAIT_MS);
+            const res = await postJson(child.base, `/social/posts/${postId}/comments`, { userId: `u${n}`, text }, { ...await by(`u${n}`), timeoutMs: WAIT_MS });
             await res.arrayBuffer();
             tally.statuses.set(res.status, (tally.statuses.get(res.status) ?? 0) + 1);
             if (res.status === 202) tally.accepted++;
@@ -293,7 +299,7 @@ describeKafka('kastor run social --transport kafka, as a child process', functio
       const mark = (what: string) => phases.push(`${what} at +${Date.now() - t0} ms, ${tally.accepted} accepted`);
       /** A failure with what the test and the child went through, for a test this slow. */
       const explain = async (e: Error): Promise<never> => {
-        const metrics = await fetch(`${child.base}/metrics`).then((r) => r.text(), () => '');
+        const metrics = await fetch(`${child.base}/metrics`, await by('ops', 'admin')).then((r) => r.text(), () => '');
         const lag = metrics.split('\n').filter((l) => /^kastor_consumer_lag\{.*\} [1-9]/.test(l));
         const logs = child.logs.filter((l) => !l.includes('"librdkafka error"')).slice(-40);
         throw new Error(`${e.message}\nphases: ${phases.join('; ')}\nstatuses ${JSON.stringify([...tally.statuses])}, ` +
@@ -327,7 +333,7 @@ describeKafka('kastor run social --transport kafka, as a child process', functio
       expect(child.proc.exitCode, child.logs.slice(-20).join('\n')).to.equal(null);
       await waitFor(async () => (await fetch(`${child.base}/healthz`)).status === 200, { timeoutMs: WAIT_MS, message: 'healthz 200' });
       // One more comment, the last of its partition for this post: once it counts, all before it did.
-      expect((await postJson(child.base, `/social/posts/${postId}/comments`, { userId: 'last', text: 'the end' })).status).to.equal(202);
+      expect((await postJson(child.base, `/social/posts/${postId}/comments`, { userId: 'last', text: 'the end' }, await by('last'))).status).to.equal(202);
       accepted.add('the end');
 
       // What the log holds for this post: every comment answered 202, once; none answered otherwise.
@@ -353,11 +359,11 @@ describeKafka('kastor run social --transport kafka, as a child process', functio
 // or metadata could not be read), the request gets a 503 with the reason, not a bare 500.
 describe('a request whose record the broker did not take', () => {
   it('is answered 503 with the reason when the broker error is retriable, 500 otherwise', async () => {
-    const http = createHttpApp({ log: silentLogger });
-    http.post('/away', async () => {
+    const http = createHttpApp({ log: silentLogger, auth: { keys: await specKeys() } });
+    http.post('/away', { config: { auth: 'public' } }, async () => {
       throw new BrokerUnavailable('deliver a record to tracking.social.comments: Local: Message timed out');
     });
-    http.post('/broken', async () => {
+    http.post('/broken', { config: { auth: 'public' } }, async () => {
       throw new BrokerError('topic config is invalid');
     });
     const base = await http.listen({ port: 0, host: '127.0.0.1' });

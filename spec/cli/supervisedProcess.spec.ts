@@ -6,10 +6,14 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { postJson as post, startKastor } from '../support/childProcess.js';
+import type { Role } from '../../src/http/auth/index.js';
+import { childTokens, postJson, startKastor } from '../support/childProcess.js';
 import { waitFor, waitForValue } from '../support/waitFor.js';
 
 const startChild = (dataDir: string) => startKastor({ dataDir });
+const as = async (sub: string, role: Role = 'user') => ({ headers: await (await childTokens()).header(sub, role) });
+/** POSTs as the body's user. */
+const post = async (base: string, route: string, body: { userId: string; text: string }) => postJson(base, route, body, await as(body.userId));
 
 describe('the supervised process', function () {
   this.timeout(90_000);
@@ -20,7 +24,7 @@ describe('the supervised process', function () {
       const first = await startChild(dir);
       const created = await (await post(first.base, '/social/posts', { userId: 'alice', text: 'count me' })).json() as { postId: string };
       const { postId } = created;
-      await waitFor(async () => (await fetch(`${first.base}/social/posts/${postId}`)).status === 200);
+      await waitFor(async () => (await fetch(`${first.base}/social/posts/${postId}`, await as('reader'))).status === 200);
 
       let accepted = 0;
       let attempted = 0;
@@ -46,7 +50,7 @@ describe('the supervised process', function () {
       expect(first.logs.some((l) => l.includes('"kastor stopped"'))).to.equal(true);
 
       const second = await startChild(dir);
-      const comments = async () => ((await (await fetch(`${second.base}/social/posts/${postId}`)).json()) as { comments: number }).comments;
+      const comments = async () => ((await (await fetch(`${second.base}/social/posts/${postId}`, await as('reader'))).json()) as { comments: number }).comments;
       await waitForValue(async () => ((await comments()) >= accepted ? true : undefined), { timeoutMs: 20_000, message: `${accepted} comments` });
       expect(await comments()).to.be.within(accepted, attempted);
       // Nothing is counted twice: a comment answered 202 after the restart makes exactly one more.
@@ -60,14 +64,15 @@ describe('the supervised process', function () {
     }
   });
 
-  it('answers /healthz, /readyz and /metrics', async () => {
+  it('answers /healthz and /readyz to anyone, /metrics to an admin', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kastor-proc-'));
     try {
       const child = await startChild(dir);
       await waitFor(async () => (await fetch(`${child.base}/readyz`)).status === 200, { timeoutMs: 20_000 });
       expect((await fetch(`${child.base}/healthz`)).status).to.equal(200);
       await post(child.base, '/social/posts', { userId: 'alice', text: 'metrics' });
-      const metrics = await (await fetch(`${child.base}/metrics`)).text();
+      expect((await fetch(`${child.base}/metrics`)).status).to.equal(401);
+      const metrics = await (await fetch(`${child.base}/metrics`, await as('ops', 'admin'))).text();
       for (const series of [
         'kastor_events_in_total', 'kastor_batch_duration_seconds', 'kastor_consumer_lag', 'kastor_live_actors',
         'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds',

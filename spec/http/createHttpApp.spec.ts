@@ -7,6 +7,7 @@ import { type HttpApp, MAX_BODY_BYTES, createHttpApp } from '../../src/http/crea
 import { HttpError } from '../../src/http/HttpError.js';
 import { limitQuery } from '../../src/http/zodValidation.js';
 import { createLogger } from '../../src/log/createLogger.js';
+import { specKeys } from '../support/auth.js';
 import { jsonClient } from '../support/http.js';
 import { waitFor } from '../support/waitFor.js';
 
@@ -40,6 +41,8 @@ function chunked(agent: Agent, port: number, pieces: readonly string[], expectCo
   });
 }
 
+const open = { auth: 'public' } as const;
+
 describe('createHttpApp: the HTTP edge on fastify', () => {
   let app: HttpApp;
   let port: number;
@@ -53,28 +56,29 @@ describe('createHttpApp: the HTTP edge on fastify', () => {
   before(async () => {
     handled = [];
     lines = [];
-    app = createHttpApp({ log: createLogger({ destination: (line) => lines.push(JSON.parse(line)) }) });
-    app.post('/echo', { schema: { body: z.object({ userId: z.string().min(1) }).or(z.object({ n: z.number() })) } }, async (req) => {
+    // The edge's own behaviour, apart from who calls: these routes are public (spec/http/auth.spec.ts has the rest).
+    app = createHttpApp({ log: createLogger({ destination: (line) => lines.push(JSON.parse(line)) }), auth: { keys: await specKeys() } });
+    app.post('/echo', { config: open, schema: { body: z.object({ userId: z.string().min(1) }).or(z.object({ n: z.number() })) } }, async (req) => {
       handled.push(req.body);
       return { got: req.body };
     });
-    app.get('/items/:itemId', { schema: { params: z.object({ itemId: z.string().regex(/^[a-z]+$/, 'must be lower-case letters') }), querystring: limitQuery(20, 100) }, },
+    app.get('/items/:itemId', { config: open, schema: { params: z.object({ itemId: z.string().regex(/^[a-z]+$/, 'must be lower-case letters') }), querystring: limitQuery(20, 100) }, },
       async (req) => ({ itemId: req.params.itemId, limit: req.query.limit }));
-    app.delete('/items/:itemId', async (req, reply) => reply.code(202).send({ deleted: (req.params as { itemId: string }).itemId }));
-    app.get('/gone', async () => {
+    app.delete('/items/:itemId', { config: open }, async (req, reply) => reply.code(202).send({ deleted: (req.params as { itemId: string }).itemId }));
+    app.get('/gone', { config: open }, async () => {
       throw new HttpError(410, 'that one is gone');
     });
-    app.post('/refuse', { schema: { body: z.object({ n: z.number() }) } }, async () => {
+    app.post('/refuse', { config: open, schema: { body: z.object({ n: z.number() }) } }, async () => {
       await Promise.resolve();
       throw new HttpError(409, 'not now');
     });
-    app.get('/broker-away', async () => {
+    app.get('/broker-away', { config: open }, async () => {
       throw new BrokerUnavailable('Message timed out');
     });
-    app.get('/bug', async () => {
+    app.get('/bug', { config: open }, async () => {
       throw new TypeError('x is undefined');
     });
-    app.get('/slow', async () => {
+    app.get('/slow', { config: open }, async () => {
       await new Promise<void>((resolve) => (release = resolve));
       return { done: true };
     });

@@ -105,6 +105,21 @@ describe('createLogger (pino)', () => {
     expect(JSON.stringify(line)).to.not.match(/s3cret|Bearer|in-binding/);
   });
 
+  it('redacts bearer tokens, cookies and stream tickets wherever a request is logged', () => {
+    const { log, parsed } = capture();
+    log.info('request', {
+      request: { raw: { headers: { authorization: 'Bearer eyJ.a.b', cookie: 'sid=1' } } },
+      ticket: 'tk1',
+      url: '/bank/users/alice/alerts/stream?ticket=tk2&limit=5',
+      reply: { url: 'http://edge/x?access_token=tk3' },
+    });
+    const line = parsed()[0];
+    expect(line.request.raw.headers).to.deep.equal({ authorization: '[Redacted]', cookie: '[Redacted]' });
+    expect(line.url).to.equal('/bank/users/alice/alerts/stream?ticket=***&limit=5');
+    expect(line.reply.url).to.equal('http://edge/x?access_token=***');
+    expect(JSON.stringify(line)).to.not.match(/eyJ|tk1|tk2|tk3/);
+  });
+
   it('writes to a given stream, and hands out its pino instance', () => {
     const chunks: string[] = [];
     const stream = new Writable({ write(chunk, _enc, done) { chunks.push(String(chunk)); done(); } });

@@ -3,17 +3,25 @@
  * port 0, ready once its "kastor running" JSON log line names the port. Every stderr line is kept
  * for failure messages. A child a spec forgets is killed when the spec process exits.
  *
+ * The child verifies tokens with one Ed25519 key for the whole spec run (`--auth-key`), so that the
+ * tokens of `child.tokens` hold for every child whatever its data directory.
+ *
  * On a shared broker, `startAtTheEnd` prepares a fresh data directory whose stages begin at the
  * topics' current end instead of re-deriving (and re-emitting into the shared topics) everything
  * earlier runs left there.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
 import type { Admin } from '../../src/broker/Broker.js';
 import type { AppDefinition } from '../../src/host/AppDefinition.js';
 import { repartitionTopic } from '../../src/host/topology.js';
+import { loadKeyRing } from '../../src/http/auth/index.js';
+import { Tokens } from './auth.js';
 import { waitFor } from './waitFor.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -25,6 +33,8 @@ export interface KastorChild {
   readonly logs: string[];
   /** The exit code; null when a signal ended the process. */
   readonly exit: Promise<number | null>;
+  /** Tokens the child accepts. */
+  readonly tokens: Tokens;
 }
 
 export interface StartOptions {
@@ -35,15 +45,39 @@ export interface StartOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Bound on reaching "kastor running" (default 30 s). */
   readonly timeoutMs?: number;
+  /** Verify with the data directory's embedded key instead of the spec run's `--auth-key`. */
+  readonly embeddedKey?: boolean;
+}
+
+let keyDir: string | undefined;
+let specTokens: Promise<Tokens> | undefined;
+
+/** The spec run's Ed25519 key file (mode 0600), made on first use. */
+export function childKeyFile(): string {
+  if (!keyDir) {
+    keyDir = mkdtempSync(path.join(tmpdir(), 'kastor-spec-key-'));
+    const { privateKey } = generateKeyPairSync('ed25519');
+    writeFileSync(path.join(keyDir, 'ed25519.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  }
+  return path.join(keyDir, 'ed25519.pem');
+}
+
+/** Tokens signed with `childKeyFile()`. */
+export function childTokens(): Promise<Tokens> {
+  specTokens ??= loadKeyRing({ dataDir: tmpdir(), keyFile: childKeyFile() }).then((keys) => new Tokens(keys));
+  return specTokens;
 }
 
 const alive = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const proc of alive) proc.kill('SIGKILL');
+  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
 });
 
 export async function startKastor(options: StartOptions): Promise<KastorChild> {
-  const args = ['bin/kastor.mjs', 'run', ...(options.args ?? ['social']), '--data', options.dataDir, '--port', '0', '--host', '127.0.0.1'];
+  const key = options.embeddedKey ? [] : ['--auth-key', childKeyFile()];
+  const args = ['bin/kastor.mjs', 'run', ...(options.args ?? ['social']), '--data', options.dataDir, '--port', '0', '--host', '127.0.0.1', ...key];
+  const tokens = options.embeddedKey ? undefined : await childTokens();
   const proc = spawn(process.execPath, args, {
     cwd: REPO,
     env: { ...process.env, ...options.env },
@@ -79,7 +113,7 @@ export async function startKastor(options: StartOptions): Promise<KastorChild> {
     throw e;
   }
   if (port === undefined) throw new Error(`the child exited before listening; logs:\n${logs.join('\n')}`);
-  return { proc, base: `http://127.0.0.1:${port}`, logs, exit };
+  return { proc, base: `http://127.0.0.1:${port}`, logs, exit, tokens: tokens ?? await Tokens.ofDataDir(options.dataDir) };
 }
 
 /** Signals the child and waits for it to exit (SIGKILL after `timeoutMs`); its exit code. */
@@ -94,13 +128,20 @@ export async function stopKastor(child: KastorChild, signal: NodeJS.Signals = 'S
   }
 }
 
-/** POSTs a JSON body; `timeoutMs` aborts the request (the promise then rejects). */
-export function postJson(base: string, route: string, body: unknown, timeoutMs?: number): Promise<Response> {
+export interface RequestOptions {
+  /** `authorization` and any other header. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Aborts the request (the promise then rejects). */
+  readonly timeoutMs?: number;
+}
+
+/** POSTs a JSON body. */
+export function postJson(base: string, route: string, body: unknown, options: RequestOptions = {}): Promise<Response> {
   return fetch(base + route, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...options.headers },
     body: JSON.stringify(body),
-    signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
+    signal: options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs),
   });
 }
 

@@ -14,6 +14,8 @@ import type { StateStore } from '../store/StateStore.js';
 import { Runtime } from '../host/Runtime.js';
 import { runtimeLag } from '../host/lag.js';
 import { createHttpApp } from '../http/createHttpApp.js';
+import { type RateLimits, loadKeyRing } from '../http/auth/index.js';
+import { processRoutes } from '../http/processRoutes.js';
 import { resolveApps } from '../apps/index.js';
 import { TOKENS, createContainer, readConnection, type TransportOptions } from './container.js';
 import type { SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
@@ -31,6 +33,14 @@ export interface RunOptions extends TransportOptions {
   readonly profile?: DeploymentProfile;
   /** Actors kept in memory per entity (RuntimeOptions.maxLiveActors). */
   readonly maxLiveActors?: number;
+  /** Token keys (default: the embedded HS256 key under the data directory) and write limits (docs/security.md). */
+  readonly auth?: RunAuthOptions;
+}
+
+export interface RunAuthOptions {
+  readonly keyFile?: string;
+  readonly previousKeyFile?: string;
+  readonly rateLimits?: RateLimits;
 }
 
 export interface RunningProcess {
@@ -44,6 +54,8 @@ export interface RunningProcess {
 export async function startProcess(options: RunOptions): Promise<RunningProcess> {
   // Before anything holds a client or a port: without a broker, the clients would retry for ever.
   if (options.transport === 'kafka') await requireBroker(options.brokers ?? '127.0.0.1:9092');
+  // A key that cannot be read stops the start before anything opens.
+  const keys = await loadKeyRing({ dataDir: options.dataDir, keyFile: options.auth?.keyFile, previousKeyFile: options.auth?.previousKeyFile });
   const c: DependencyContainer = await createContainer(options);
   const clock = c.resolve<Clock>(TOKENS.clock);
   const ids = c.resolve<IdSource>(TOKENS.ids);
@@ -81,21 +93,23 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
     throw e;
   }
 
-  const http = createHttpApp({ log, metrics });
-  http.get('/healthz', async (_req, reply) => reply.code(runtime.healthy ? 200 : 503).send({ ok: runtime.healthy }));
-  http.get('/readyz', async (_req, reply) => reply.code(runtime.ready ? 200 : 503).send({ ready: runtime.ready }));
-  for (const h of hosted) h.routes(http);
+  const http = createHttpApp({ log, metrics, auth: { keys, clock, rateLimits: options.auth?.rateLimits } });
   const lagGauge = metrics.gauge('kastor_consumer_lag', 'High watermark minus the offset the stage stored');
-  http.get('/metrics', async (_req, reply) => {
-    try {
-      for (const l of await runtimeLag(runtime, broker, store)) {
-        lagGauge({ stage: l.stage, topic: l.topic, partition: String(l.partition) }, l.lag);
+  processRoutes(http, {
+    healthy: () => runtime.healthy,
+    ready: () => runtime.ready,
+    metrics: async () => {
+      try {
+        for (const l of await runtimeLag(runtime, broker, store)) {
+          lagGauge({ stage: l.stage, topic: l.topic, partition: String(l.partition) }, l.lag);
+        }
+      } catch (error) {
+        log.warn('consumer lag unavailable', { error });
       }
-    } catch (error) {
-      log.warn('consumer lag unavailable', { error });
-    }
-    return reply.type('text/plain; version=0.0.4').send(await metrics.render());
+      return metrics.render();
+    },
   });
+  for (const h of hosted) h.routes(http);
   try {
     await http.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
   } catch (e) {
@@ -106,7 +120,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   const server = http.server;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  log.info('kastor running', { apps: names, transport: options.transport, port, dataDir: options.dataDir });
+  log.info('kastor running', { apps: names, transport: options.transport, port, dataDir: options.dataDir, tokenKeys: keys.description });
 
   async function stop(): Promise<void> {
     stopping ??= (async () => {

@@ -1,6 +1,6 @@
-/** An HTTP failure with the status and the reason the client gets as `{ error }`. */
+/** An HTTP failure with the status and the reason the client gets as `{ error }`, and headers to send with it. */
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly reason: string) {
+  constructor(readonly status: number, readonly reason: string, readonly headers?: Readonly<Record<string, string>>) {
     super(reason);
     this.name = 'HttpError';
   }

@@ -10,6 +10,12 @@
  *   - anything else → 500 `internal error`, logged at level error.
  * A client that goes away is not our fault: it is logged at info. Fastify's own logger stays off;
  * what is logged goes through the Logger passed in.
+ *
+ * Every route states who may call it (`config.auth`, src/http/auth/installAuth.ts) or fails to
+ * register; the key ring comes in `auth`, so that a caller (the simulation, a spec) can pass a
+ * deterministic one. Refusals are 401 (with `WWW-Authenticate`) or 403, writes over the subject's
+ * rate 429 (with `Retry-After`), all counted in `kastor_http_auth_refusals_total{reason, route}` and
+ * `kastor_http_rate_limited_total{role, route}`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, {
@@ -21,6 +27,8 @@ import type { Logger } from '../log/Logger.js';
 import type { Metrics } from '../metrics/Metrics.js';
 import { httpRequestDuration } from '../metrics/httpRequestDuration.js';
 import { HttpError, badRequest } from './HttpError.js';
+import { AuthRefusal } from './auth/AuthRefusal.js';
+import { type AuthOptions, installAuth } from './auth/installAuth.js';
 import { type ZodTypeProvider, zodValidatorCompiler } from './zodValidation.js';
 
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -32,6 +40,8 @@ export interface HttpAppOptions {
   readonly bodyLimit?: number;
   /** Where each response's latency goes (`kastor_http_request_duration_seconds`); none in specs. */
   readonly metrics?: Metrics;
+  /** The keys tokens are verified with, and the clock and write limits of the checks. */
+  readonly auth: AuthOptions;
 }
 
 export function createHttpApp(options: HttpAppOptions): HttpApp {
@@ -45,6 +55,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJson);
   app.addHook('onRoute', requireBodyWhereDeclared);
+  installAuth(app, options.auth);
+  const refusals = options.metrics?.counter('kastor_http_auth_refusals_total', 'Requests refused: 401 unauthenticated or 403 forbidden, by reason and route pattern', ['reason', 'route']);
+  const limited = options.metrics?.counter('kastor_http_rate_limited_total', 'Writes refused with 429: the subject\'s token bucket was empty', ['role', 'route']);
   if (options.metrics) {
     const observe = httpRequestDuration(options.metrics);
     // The route's pattern, never the raw URL: the number of series stays bounded.
@@ -58,6 +71,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     if (answer.status >= 500) log.error('request failed', { error, method: request.method, url: request.url });
     else if (clientWentAway(request)) log.info('client went away', { method: request.method, url: request.url, reason: answer.reason });
     if (answer.status === 503) reply.header('retry-after', '1');
+    if (error instanceof HttpError && error.headers) reply.headers(error.headers);
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (error instanceof AuthRefusal) refusals?.({ reason: error.refusal, route });
+    else if (answer.status === 429) limited?.({ role: request.principal?.role ?? 'none', route });
     return reply.code(answer.status).send({ error: answer.reason });
   });
 

@@ -28,10 +28,14 @@ export const LOG_LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 
 
 /** Values at these paths are replaced by `[Redacted]`. */
 const SECRET_PATHS = [
-  'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
-  'token', '*.token', 'password', '*.password', 'secret', '*.secret', 'key',
+  'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', '*.*.headers.authorization',
+  'cookie', 'headers.cookie', '*.headers.cookie', '*.*.headers.cookie', 'token', '*.token', 'ticket', '*.ticket',
+  'password', '*.password', 'secret', '*.secret', 'key',
 ];
-/** Values at these paths are connection URLs: only the password in them is masked. */
+/**
+ * Values at these paths are URLs: the password in a connection URL is masked, and so are a
+ * `ticket` or `token` in a query string (the alert stream's `?ticket=`).
+ */
 const URL_KEYS = new Set(['url', 'uri', 'dsn', 'connectionString', 'databaseUrl']);
 const URL_PATHS = [...URL_KEYS].flatMap((k) => [k, `*.${k}`]);
 
@@ -86,13 +90,14 @@ function censor(value: unknown, path: string[]): unknown {
 }
 
 function withoutPassword(text: string): string {
+  const masked = text.replace(/([?&](?:ticket|token|access_token)=)[^&#]*/gi, '$1***');
   let url: URL;
   try {
-    url = new URL(text);
+    url = new URL(masked);
   } catch {
-    return text; // a path such as `/metrics`: nothing to hide
+    return masked; // a path such as `/metrics`: nothing more to hide
   }
-  if (!url.password) return text;
+  if (!url.password) return masked;
   url.password = '***';
   return url.toString();
 }

@@ -1,10 +1,14 @@
 /**
  * The HTTP edge of a simulated process: the applications' own routes on the process's fastify app
  * (src/http/createHttpApp.ts), called in process with `inject` — no socket, the same routing,
- * validation, handlers and error answers as over HTTP. Each request states the status its generator
- * expects; a refused request (4xx) must also produce nothing. What came back otherwise is reported
- * as a broken invariant, with the first few mismatches.
+ * authentication, validation, handlers and error answers as over HTTP. A request names who makes
+ * it (`as`); the edge sends that caller's bearer token, signed with the run's seeded key and
+ * stamped by the virtual clock, so tokens are the same in every run of a seed. Each request states
+ * the status its generator expects; a refused request (4xx) must also produce nothing. What came
+ * back otherwise is reported as a broken invariant, with the first few mismatches.
  */
+import type { Clock } from '../clock/Clock.js';
+import type { KeyRing, Principal } from '../http/auth/index.js';
 import { silentLogger } from '../log/Logger.js';
 import type { Metrics } from '../metrics/Metrics.js';
 import { type HttpApp, createHttpApp } from '../http/createHttpApp.js';
@@ -18,6 +22,8 @@ export interface SimRequest {
   /** JSON-encoded unless a string (a string is sent as is: malformed JSON is a string). */
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Who calls: their token goes in the authorization header. None: no token at all. */
+  readonly as?: Principal;
   /** The status the generator expects: 2xx for a valid request, the 4xx the edge must answer. */
   readonly expect: number;
   /** Told the answer, when it is the expected one (a 202's ids, a read's body). */
@@ -34,14 +40,39 @@ export function isSimRequest(call: object): call is SimRequest {
   return 'method' in call;
 }
 
+/** The callers of the edge, for generators: `as: caller.user('user_3')`. */
+export const caller = {
+  user: (sub: string): Principal => ({ sub, role: 'user' }),
+  taxi: (sub: string): Principal => ({ sub, role: 'taxi' }),
+  service: (sub: string): Principal => ({ sub, role: 'service' }),
+  admin: (sub: string): Principal => ({ sub, role: 'admin' }),
+};
+
+export interface SimEdgeAuth {
+  /** The run's keys: tokens are signed and verified with them. */
+  readonly keys: KeyRing;
+  readonly clock: Clock;
+  /** Seeded, for the event-stream tickets. */
+  readonly ticketSecret: () => string;
+}
+
+const TOKEN_TTL_MS = 3_600_000;
+
 export class SimEdge {
   private readonly http: HttpApp;
   private readonly byStatus = new Map<number, number>();
   private readonly wrong: string[] = [];
   private mismatches = 0;
+  /** A token per caller, issued again once half its life is gone. */
+  private readonly tokens = new Map<string, { readonly token: string; readonly renewAt: number }>();
 
-  constructor(routes: readonly ((app: HttpApp) => void)[], private readonly producer: EdgeProducer, metrics?: Metrics) {
-    this.http = createHttpApp({ log: silentLogger, metrics });
+  constructor(
+    routes: readonly ((app: HttpApp) => void)[],
+    private readonly producer: EdgeProducer,
+    private readonly auth: SimEdgeAuth,
+    metrics?: Metrics,
+  ) {
+    this.http = createHttpApp({ log: silentLogger, metrics, auth });
     for (const register of routes) register(this.http);
   }
 
@@ -52,11 +83,16 @@ export class SimEdge {
   async call(request: SimRequest): Promise<void> {
     const before = this.producer.sent;
     const payload = request.body === undefined ? undefined : typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
+    const authorization = request.as ? `Bearer ${await this.token(request.as)}` : undefined;
     const res = await withWatchdog(request, this.http.inject({
       method: request.method,
       url: request.url,
       payload,
-      headers: { ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...request.headers },
+      headers: {
+        ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(authorization ? { authorization } : {}),
+        ...request.headers,
+      },
     }));
     const produced = this.producer.sent - before;
     this.byStatus.set(res.statusCode, (this.byStatus.get(res.statusCode) ?? 0) + 1);
@@ -69,6 +105,16 @@ export class SimEdge {
       return;
     }
     request.then?.({ status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined });
+  }
+
+  private async token(who: Principal): Promise<string> {
+    const id = `${who.role}:${who.sub}`;
+    const now = this.auth.clock.now();
+    const held = this.tokens.get(id);
+    if (held && now < held.renewAt) return held.token;
+    const token = await this.auth.keys.issue(who, { now, ttlMs: TOKEN_TTL_MS });
+    this.tokens.set(id, { token, renewAt: now + TOKEN_TTL_MS / 2 });
+    return token;
   }
 
   invariant(): Invariant {

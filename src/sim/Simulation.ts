@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Broker } from '../broker/Broker.js';
 import type { BackgroundService } from '../host/BackgroundService.js';
+import { KeyRing } from '../http/auth/index.js';
 import type { HttpApp } from '../http/createHttpApp.js';
 import type { BrokerRecord, TopicPartition } from '../broker/Record.js';
 import { VirtualClock } from '../clock/VirtualClock.js';
@@ -179,7 +180,7 @@ export async function simulate(options: SimulationOptions): Promise<SimReport> {
     return runtime;
   };
   let runtime = await whileDraining(scheduler, clock, startRuntime());
-  const edge = new SimEdge(apps.flatMap((a) => (a.routes ? [a.routes.bind(a)] : [])), producer);
+  const edge = new SimEdge(apps.flatMap((a) => (a.routes ? [a.routes.bind(a)] : [])), producer, await seededAuth(options.seed, clock));
   await edge.ready();
   const background = apps.flatMap((a) => a.background ?? []);
   for (const service of background) await whileDraining(scheduler, clock, service.start());
@@ -264,6 +265,14 @@ export async function simulate(options: SimulationOptions): Promise<SimReport> {
 }
 
 const MAX_SETTLE_ROUNDS = 10_000;
+
+/** The edge's keys and ticket secrets, drawn from the seed: the same tokens in every run of it. */
+async function seededAuth(seed: number, clock: VirtualClock) {
+  const random = seededRandom(seed * 7 + 5);
+  const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
+  const keys = await KeyRing.of([{ alg: 'HS256', kid: 'sim', secret: bytes(32) }]);
+  return { keys, clock, ticketSecret: () => Buffer.from(bytes(32)).toString('base64url') };
+}
 
 /** Whole ticks from now in which no timer is due (all of them when none is set). */
 export function idleTicks(clock: VirtualClock, tick: number): number {

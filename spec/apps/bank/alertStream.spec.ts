@@ -8,6 +8,7 @@ import { VirtualClock } from '../../../src/clock/VirtualClock.js';
 import { type HttpApp, createHttpApp } from '../../../src/http/createHttpApp.js';
 import { silentLogger } from '../../../src/log/Logger.js';
 import { waitFor } from '../../support/waitFor.js';
+import { Tokens } from '../../support/auth.js';
 import { SseReader } from './sse.js';
 
 const HEARTBEAT_MS = 15_000;
@@ -24,6 +25,7 @@ describe('alert stream (server-sent events)', function () {
   let clock: VirtualClock;
   let http: HttpApp;
   let base: string;
+  let tokens: Tokens;
   const open: Array<{ controller: AbortController; sse: SseReader }> = [];
 
   /** Projects alerts as the runtime would: in a store transaction, then afterCommit. */
@@ -35,7 +37,7 @@ describe('alert stream (server-sent events)', function () {
   };
   const connect = async (userId = 'user_1', headers: Record<string, string> = {}) => {
     const controller = new AbortController();
-    const res = await fetch(`${base}/bank/users/${userId}/alerts/stream`, { signal: controller.signal, headers });
+    const res = await fetch(`${base}/bank/users/${userId}/alerts/stream`, { signal: controller.signal, headers: { ...await tokens.header(userId), ...headers } });
     expect(res.status).to.equal(200);
     const sse = new SseReader(res.body!);
     open.push({ controller, sse });
@@ -48,7 +50,9 @@ describe('alert stream (server-sent events)', function () {
     readModel = new SqliteBankReadModel(store.db);
     clock = new VirtualClock('2026-01-01T12:00:00Z');
     const unused: Producer = { send: async () => [], flush: async () => undefined, close: async () => undefined };
-    http = bankRoutes(createHttpApp({ log: silentLogger }), { producer: unused, readModel, clock, ids: { next: () => 'x' }, heartbeatMs: HEARTBEAT_MS });
+    tokens = await Tokens.spec();
+    // Tokens are checked on the system clock; the stream's heartbeats run on the virtual one.
+    http = bankRoutes(createHttpApp({ log: silentLogger, auth: tokens.auth }), { producer: unused, readModel, clock, ids: { next: () => 'x' }, heartbeatMs: HEARTBEAT_MS });
     base = await http.listen({ port: 0, host: '127.0.0.1' });
   });
   afterEach(async () => {

@@ -17,6 +17,8 @@ import { type HttpApp, createHttpApp } from '../../../src/http/createHttpApp.js'
 import { seededIdSource } from '../../../src/ids/IdSource.js';
 import { silentLogger } from '../../../src/log/Logger.js';
 import { Metrics } from '../../../src/metrics/Metrics.js';
+import { Tokens } from '../../support/auth.js';
+import { jsonClient } from '../../support/http.js';
 import { describeKafka, kafkaBrokers, recordingKafkaLogger } from '../../support/kafka.js';
 import { waitForValue } from '../../support/waitFor.js';
 import { insertRows, readAll } from './bankFixture.js';
@@ -36,6 +38,7 @@ describeKafka('MyBank on the kafka transport: source database → CDC → accoun
   let runtime: Runtime;
   let http: HttpApp | undefined;
   let base: string;
+  let tokens: Tokens;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kastor-bank-kafka-'));
@@ -55,7 +58,8 @@ describeKafka('MyBank on the kafka transport: source database → CDC → accoun
     runtime = new Runtime([hosted.definition], { broker, store, clock, ids, backoffMs: () => 50 });
     await runtime.start();
     for (const service of hosted.background ?? []) await service.start();
-    http = createHttpApp({ log: silentLogger });
+    tokens = await Tokens.spec();
+    http = createHttpApp({ log: silentLogger, auth: tokens.auth });
     hosted.routes(http);
     base = await http.listen({ port: 0, host: '127.0.0.1' });
   });
@@ -74,11 +78,7 @@ describeKafka('MyBank on the kafka transport: source database → CDC → accoun
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = jsonClient(() => base, () => tokens);
 
   it('alerts in real time for a new source row above the threshold, streams it, and dead-letters a bad row', async () => {
     const set = await call('POST', '/bank/users/user_123/threshold', { amountCents: 100_000 });
@@ -87,7 +87,7 @@ describeKafka('MyBank on the kafka transport: source database → CDC → accoun
     await waitForValue(async () => ((await call('GET', '/bank/users/user_123/threshold')).status === 200 ? true : undefined), { timeoutMs: 60_000 });
 
     const controller = new AbortController();
-    const res = await fetch(`${base}/bank/users/user_123/alerts/stream`, { signal: controller.signal });
+    const res = await fetch(`${base}/bank/users/user_123/alerts/stream`, { signal: controller.signal, headers: await tokens.header('user_123') });
     const sse = new SseReader(res.body!);
     await sse.until(/retry: 3000\n/);
 

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningProcess, startProcess } from '../../../src/cli/runCommand.js';
 import { waitFor, waitForValue } from '../../support/waitFor.js';
+import { Tokens } from '../../support/auth.js';
+import { namedBy } from '../../support/http.js';
 import { insertRows } from './bankFixture.js';
 import { SseReader } from './sse.js';
 
@@ -13,10 +15,13 @@ describe('MyBank HTTP services, fed by the SQLite source through CDC', function 
   let proc: RunningProcess;
   let base: string;
 
+  let tokens: Tokens;
+  /** As the user the path names (spec/support/http.ts), unless `headers` has its own authorization. */
   const call = async (method: string, path: string, body?: unknown, raw?: string, headers: Record<string, string> = {}) => {
+    const who = namedBy(path, body);
     const res = await fetch(base + path, {
       method,
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...await tokens.header(who.sub, who.role), ...headers },
       body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
     });
     const text = await res.text();
@@ -37,6 +42,7 @@ describe('MyBank HTTP services, fed by the SQLite source through CDC', function 
     dir = mkdtempSync(join(tmpdir(), 'kastor-bank-http-'));
     proc = await startProcess({ apps: ['bank'], transport: 'memory', dataDir: dir, port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${proc.port}`;
+    tokens = await Tokens.ofDataDir(dir);
   });
   after(async () => {
     await proc.stop();
@@ -82,7 +88,7 @@ describe('MyBank HTTP services, fed by the SQLite source through CDC', function 
   it('streams alerts as server-sent events as they are projected', async () => {
     const setAt = await setThreshold('user_sse', 10_000);
     const controller = new AbortController();
-    const res = await fetch(`${base}/bank/users/user_sse/alerts/stream`, { signal: controller.signal });
+    const res = await fetch(`${base}/bank/users/user_sse/alerts/stream`, { signal: controller.signal, headers: await tokens.header('user_sse') });
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.match(/^text\/event-stream/);
     const sse = new SseReader(res.body!);
@@ -94,6 +100,31 @@ describe('MyBank HTTP services, fed by the SQLite source through CDC', function 
     expect(sse.alerts()[0]).to.include({ alertId: id, userId: 'user_sse', amountCents: 20_000 });
     controller.abort();
     await sse.cancel();
+  });
+
+  it('opens the stream with a single-use ticket, for a browser\'s EventSource that cannot send the header', async () => {
+    const stream = '/bank/users/user_ticket/alerts/stream';
+    const issued = await call('POST', `${stream}/ticket`);
+    expect(issued.status).to.equal(201);
+    expect(issued.body.ticket).to.match(/^[A-Za-z0-9_-]{43}$/);
+    expect(Date.parse(issued.body.expiresAt) - Date.now()).to.be.within(20_000, 30_000);
+    const open = (ticket: string, path = stream) => fetch(`${base}${path}?ticket=${ticket}`, { signal: AbortSignal.timeout(5_000) });
+    // Not on another user's stream, and then not at all: the failed try spent it.
+    const elsewhere = await open(issued.body.ticket, '/bank/users/user_other/alerts/stream');
+    expect(elsewhere.status).to.equal(401);
+    expect(elsewhere.headers.get('www-authenticate')).to.include('error="invalid_token"');
+    expect((await open(issued.body.ticket)).status).to.equal(401);
+
+    const fresh = (await call('POST', `${stream}/ticket`)).body.ticket as string;
+    const controller = new AbortController();
+    const res = await fetch(`${base}${stream}?ticket=${fresh}`, { signal: controller.signal });
+    expect(res.status).to.equal(200);
+    const sse = new SseReader(res.body!);
+    await sse.until(/: alerts of user_ticket\n/);
+    controller.abort();
+    await sse.cancel();
+    expect((await open(fresh)).status, 'a ticket used once').to.equal(401);
+    expect((await call('POST', `${stream}/ticket`, undefined, undefined, await tokens.header('user_other'))).status).to.equal(403);
   });
 
   describe('bad input gets a 400 with a reason', () => {

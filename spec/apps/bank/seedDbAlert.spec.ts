@@ -26,8 +26,12 @@ describe('README bank example: threshold, then seed-db, then an alert', function
   });
 
   it('alerts user_001 for a seeded transaction above the threshold', async () => {
-    child = await startKastor({ dataDir, args: ['bank'], env: { KASTOR_BANK_CDC_INTERVAL_MS: '200' } });
-    const set = await postJson(child.base, '/bank/users/user_001/threshold', { amountCents: 100_000 });
+    // The embedded key, and a token from `kastor token issue` on the same data directory, as the README has it.
+    child = await startKastor({ dataDir, args: ['bank'], env: { KASTOR_BANK_CDC_INTERVAL_MS: '200' }, embeddedKey: true });
+    const issued = await runCli(['token', 'issue', '--sub', 'user_001', '--role', 'user', '--data', dataDir]);
+    expect(issued.code, issued.stderr).to.equal(0);
+    const headers = { authorization: `Bearer ${issued.stdout.trim()}` };
+    const set = await postJson(child.base, '/bank/users/user_001/threshold', { amountCents: 100_000 }, { headers });
     expect(set.status, await set.text()).to.be.within(200, 299);
 
     const seeded = await runCli(['bank', 'seed-db', '--data', dataDir, '--count', '200', '--users', '5', '--malformed', '3']);
@@ -35,7 +39,7 @@ describe('README bank example: threshold, then seed-db, then an alert', function
     expect(seeded.stdout).to.include('inserted 203 rows (3 malformed)');
 
     const alerts = await waitForValue(async () => {
-      const r = await fetch(`${child!.base}/bank/users/user_001/alerts`);
+      const r = await fetch(`${child!.base}/bank/users/user_001/alerts`, { headers });
       const { items } = (await r.json()) as { items: Alert[] };
       return items.length > 0 ? items : undefined;
     }, { timeoutMs: 30_000, message: () => `an alert for user_001; logs:\n${child!.logs.slice(-20).join('\n')}` });

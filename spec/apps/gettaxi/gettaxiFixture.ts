@@ -17,6 +17,9 @@ import type { Broker, Producer } from '../../../src/broker/Broker.js';
 import type { BrokerRecord } from '../../../src/broker/Record.js';
 import { SystemClock } from '../../../src/clock/SystemClock.js';
 import { type HttpApp, createHttpApp } from '../../../src/http/createHttpApp.js';
+import type { Principal } from '../../../src/http/auth/index.js';
+import { Tokens } from '../../support/auth.js';
+import { namedBy } from '../../support/http.js';
 import { silentLogger } from '../../../src/log/Logger.js';
 import { Runtime } from '../../../src/host/Runtime.js';
 import { seededIdSource } from '../../../src/ids/IdSource.js';
@@ -41,7 +44,10 @@ export class GettaxiProcess {
     private readonly http: HttpApp,
     private readonly dir: string,
     readonly base: string,
+    private readonly tokens: Tokens,
   ) {}
+
+  private readonly riders = new Map<string, Principal>();
 
   static async start(broker: Broker, dataset = 'gettaxi', seed = 1): Promise<GettaxiProcess> {
     const dir = mkdtempSync(join(tmpdir(), 'kastor-gettaxi-'));
@@ -57,33 +63,37 @@ export class GettaxiProcess {
     });
     await runtime.start();
     const producer = broker.producer({ clientId: 'gettaxi-spec-edge' });
-    const http = gettaxiRoutes(createHttpApp({ log: silentLogger }), { producer, readModel, clock, ids: seededIdSource(seed + 1000), topics });
+    const tokens = await Tokens.spec();
+    const http = gettaxiRoutes(createHttpApp({ log: silentLogger, auth: tokens.auth }), { producer, readModel, clock, ids: seededIdSource(seed + 1000), topics });
     const base = await http.listen({ port: 0, host: '127.0.0.1' });
-    return new GettaxiProcess(broker, dataset, topics, runtime, store, readDb, producer, http, dir, base);
+    return new GettaxiProcess(broker, dataset, topics, runtime, store, readDb, producer, http, dir, base, tokens);
   }
 
-  async call(method: string, path: string, body?: unknown): Promise<Reply> {
+  /** As whom the request names (spec/support/http.ts), or `as`. */
+  async call(method: string, path: string, body?: unknown, as?: Principal): Promise<Reply> {
+    const who = as ?? namedBy(path, body);
     const res = await fetch(this.base + path, {
       method,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...await this.tokens.header(who.sub, who.role) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   }
 
-  /** Posts and expects a 202. */
+  /** Posts and expects a 202; a ride's rider is kept, to read the ride as. */
   async post(path: string, body: unknown): Promise<any> {
     const reply = await this.call('POST', path, body);
     if (reply.status !== 202) throw new Error(`POST ${path} → ${reply.status} ${JSON.stringify(reply.body)}`);
+    if (path === '/gettaxi/rides') this.riders.set(reply.body.rideId, namedBy(path, body));
     return reply.body;
   }
 
-  /** Waits until the ride's status satisfies `done`, and returns it. */
+  /** Waits until the ride's status satisfies `done` (read as its rider), and returns it. */
   async rideWhen(rideId: string, done: (ride: any) => boolean, timeoutMs = 10_000): Promise<any> {
     let last: Reply | undefined;
     await waitFor(async () => {
-      last = await this.call('GET', `/gettaxi/rides/${rideId}`);
+      last = await this.call('GET', `/gettaxi/rides/${rideId}`, undefined, this.riders.get(rideId));
       return last.status === 200 && done(last.body);
     }, { timeoutMs, message: () => `ride ${rideId} to settle; last seen ${JSON.stringify(last)}` });
     return last!.body;

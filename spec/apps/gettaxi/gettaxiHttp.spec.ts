@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { Tokens } from '../../support/auth.js';
 import { jsonClient } from '../../support/http.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,13 +15,17 @@ describe('GetTaxi HTTP services (kastor run gettaxi, memory transport)', functio
   let base: string;
   let db: SqliteDatabase;
 
-  const call = jsonClient(() => base);
+  let tokens: Tokens;
+  const call = jsonClient(() => base, () => tokens);
+  /** Who asked for each ride: the ride is read as its rider. */
+  const riders = new Map<string, string>();
   const accepted = async (path: string, body: unknown) => {
     const r = await call('POST', path, body);
     expect(r.status, JSON.stringify(r.body)).to.equal(202);
+    if (path === '/gettaxi/rides') riders.set(r.body.rideId, (body as { userId: string }).userId);
     return r.body;
   };
-  const ride = (rideId: string) => call('GET', `/gettaxi/rides/${rideId}`);
+  const ride = (rideId: string) => call('GET', `/gettaxi/rides/${rideId}`, undefined, undefined, riders.get(rideId));
   const rideWhen = async (rideId: string, status: string) => {
     let last: unknown;
     await waitFor(async () => { const r = await ride(rideId); last = r.body; return r.body?.status === status; },
@@ -35,6 +40,7 @@ describe('GetTaxi HTTP services (kastor run gettaxi, memory transport)', functio
     dir = mkdtempSync(join(tmpdir(), 'kastor-gettaxi-http-'));
     proc = await startProcess({ apps: ['gettaxi'], transport: 'memory', dataDir: dir, port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${proc.port}`;
+    tokens = await Tokens.ofDataDir(dir);
     db = openDatabase(join(dir, 'state.db'));
   });
   after(async () => {
@@ -128,7 +134,7 @@ describe('GetTaxi HTTP services (kastor run gettaxi, memory transport)', functio
       expect((await call('POST', '/gettaxi/users/a%20b/position', { lat: 48, lon: 2 })).body.error).to.include('userId');
       expect((await call('POST', '/gettaxi/taxis/x'.padEnd(90, 'x') + '/position', { lat: 48, lon: 2 })).status).to.equal(400);
       expect((await call('POST', '/gettaxi/rides', { userId: 'alice', lat: 100, lon: 2 })).body.error).to.include('lat');
-      expect((await call('POST', '/gettaxi/rides', { lat: 48, lon: 2 })).body.error).to.include('userId');
+      expect((await call('POST', '/gettaxi/rides', { userId: 'bob', lat: 48, lon: 2 }, undefined, 'alice')).body.error).to.equal('alice may not act as bob');
       expect((await call('POST', '/gettaxi/rides', { userId: 7, lat: 48, lon: 2 })).status).to.equal(400);
       expect((await call('GET', '/gettaxi/rides/bad%20id')).status).to.equal(400);
     });
@@ -141,7 +147,7 @@ describe('GetTaxi HTTP services (kastor run gettaxi, memory transport)', functio
       expect((await call('POST', '/gettaxi/rides/ride_nope/dropoff', { taxiId: 'taxi_1' })).status).to.equal(400);
     });
 
-    it('409 for a report the ride\'s state or taxi does not allow; 400 for a malformed report', async () => {
+    it('409 for a report the ride\'s state or taxi does not allow; 400 for a malformed report; 403 for another taxi\'s', async () => {
       await accepted('/gettaxi/taxis/taxi_z/position', { lat: 40.4168, lon: -3.7038, available: true });
       const { rideId } = await accepted('/gettaxi/rides', { userId: 'zoe', lat: 40.4169, lon: -3.7039 });
       await rideWhen(rideId, 'matched');
@@ -151,7 +157,10 @@ describe('GetTaxi HTTP services (kastor run gettaxi, memory transport)', functio
       const wrong = await call('POST', `/gettaxi/rides/${rideId}/pickup`, { taxiId: 'taxi_1' });
       expect(wrong).to.deep.equal({ status: 409, body: { error: `ride ${rideId} is assigned to taxi taxi_z, not taxi_1` } });
       expect((await call('POST', `/gettaxi/rides/${rideId}/pickup`, { taxiId: 'taxi_z', lat: 40 })).body.error).to.include('lat and lon go together');
-      expect((await call('POST', `/gettaxi/rides/${rideId}/pickup`, {})).body.error).to.include('taxiId');
+      expect((await call('POST', `/gettaxi/rides/${rideId}/pickup`, { taxiId: 'taxi_z' }, undefined, { sub: 'taxi_1', role: 'taxi' })))
+        .to.deep.equal({ status: 403, body: { error: 'taxi_1 may not act as taxi_z' } });
+      expect((await call('GET', `/gettaxi/rides/${rideId}`, undefined, undefined, { sub: 'taxi_1', role: 'taxi' })).status).to.equal(403);
+      expect((await call('GET', `/gettaxi/rides/${rideId}`, undefined, undefined, { sub: 'taxi_z', role: 'taxi' })).status).to.equal(200);
       expect((await call('POST', `/gettaxi/rides/${rideId}/pickup`, { taxiId: 'taxi_z', at: new Date(Date.now() + 60_000).toISOString() })).status).to.equal(400);
       await accepted(`/gettaxi/rides/${rideId}/pickup`, { taxiId: 'taxi_z' });
       await rideWhen(rideId, 'picked_up');

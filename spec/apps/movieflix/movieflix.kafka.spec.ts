@@ -15,6 +15,8 @@ import { allTopics } from '../../../src/host/topology.js';
 import { type HttpApp, createHttpApp } from '../../../src/http/createHttpApp.js';
 import { silentLogger } from '../../../src/log/Logger.js';
 import { seededIdSource } from '../../../src/ids/IdSource.js';
+import { Tokens } from '../../support/auth.js';
+import { jsonClient } from '../../support/http.js';
 import { describeKafka, kafkaBrokers, recordingKafkaLogger } from '../../support/kafka.js';
 import { waitForValue } from '../../support/waitFor.js';
 import { MovieflixFixture, type MovieflixProcess } from './movieflixFixture.js';
@@ -28,6 +30,7 @@ describeKafka('MovieFlix on the kafka transport', function () {
   let edge: Producer;
   let http: HttpApp | undefined;
   let base: string;
+  let tokens: Tokens;
 
   before(async () => {
     const broker = new KafkaBroker({ brokers: kafkaBrokers(), clientId: 'movieflix-spec', logger: recordingKafkaLogger() });
@@ -38,7 +41,8 @@ describeKafka('MovieFlix on the kafka transport', function () {
     });
     p = await fx.start();
     edge = broker.producer({ profile: 'reliable', clientId: 'movieflix-spec-edge' });
-    http = movieflixRoutes(createHttpApp({ log: silentLogger }), {
+    tokens = await Tokens.spec();
+    http = movieflixRoutes(createHttpApp({ log: silentLogger, auth: tokens.auth }), {
       producer: edge, readModel: p.readModel, clock: new SystemClock(), ids: seededIdSource(5), topics: fx.topics,
       popularity: () => p.popularity.current(),
     });
@@ -54,11 +58,7 @@ describeKafka('MovieFlix on the kafka transport', function () {
     await fx?.cleanup();
   });
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = jsonClient(() => base, () => tokens);
 
   it('resumes a position reported through the position service', async () => {
     const r = await call('POST', '/movieflix/positions', { userId: 'kafka-u1', showId: 'harbour-lights', episodeId: 's01e03', positionSec: 845, durationSec: 3000 });

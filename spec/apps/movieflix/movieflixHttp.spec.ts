@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { jsonClient } from '../../support/http.js';
+import { Tokens } from '../../support/auth.js';
+import { type Caller, jsonClient } from '../../support/http.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +16,12 @@ describe('MovieFlix HTTP services', function () {
   let base: string;
   let db: SqliteDatabase;
 
-  const call = jsonClient(() => base);
-  const report = (fields: Record<string, unknown>) =>
-    call('POST', '/movieflix/positions', { userId: 'alice', showId: 'paper-kings', episodeId: 's01e01', positionSec: 60, durationSec: 1500, ...fields });
+  let tokens: Tokens;
+  const call = jsonClient(() => base, () => tokens);
+  /** The video position service reports for any user. */
+  const service = { sub: 'player-gateway', role: 'service' } as const;
+  const report = (fields: Record<string, unknown>, as: Caller = service) =>
+    call('POST', '/movieflix/positions', { userId: 'alice', showId: 'paper-kings', episodeId: 's01e01', positionSec: 60, durationSec: 1500, ...fields }, undefined, as);
   const resumeOf = async (userId: string, showId: string, positionSec: number) =>
     waitForValue(async () => {
       const r = await call('GET', `/movieflix/users/${userId}/resume/${showId}`);
@@ -28,6 +32,7 @@ describe('MovieFlix HTTP services', function () {
     dir = mkdtempSync(join(tmpdir(), 'kastor-movieflix-http-'));
     proc = await startProcess({ apps: ['movieflix'], transport: 'memory', dataDir: dir, port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${proc.port}`;
+    tokens = await Tokens.ofDataDir(dir);
     db = openDatabase(join(dir, 'state.db'));
   });
   after(async () => {
@@ -42,6 +47,15 @@ describe('MovieFlix HTTP services', function () {
     expect(r.body.id).to.be.a('string');
     const point = await resumeOf('alice', 'paper-kings', 432.5);
     expect(point).to.deep.equal({ showId: 'paper-kings', episodeId: 's01e02', positionSec: 432.5, at: r.body.at });
+  });
+
+  it('takes a user\'s own reports (userId from its token) and refuses one for another user', async () => {
+    const own = await report({ userId: undefined, showId: 'iron-district', positionSec: 12 }, 'dora');
+    expect(own.status).to.equal(202);
+    expect(await resumeOf('dora', 'iron-district', 12)).to.include({ positionSec: 12 });
+    expect(await report({ userId: 'alice' }, 'dora')).to.deep.equal({ status: 403, body: { error: 'dora may not act as alice' } });
+    expect((await call('GET', '/movieflix/users/alice/profile', undefined, undefined, 'dora')).status).to.equal(403);
+    expect((await report({ userId: 'alice' }, { sub: 'taxi_1', role: 'taxi' })).status).to.equal(403);
   });
 
   it('takes an explicit event time in the past, normalised to UTC', async () => {
@@ -90,7 +104,7 @@ describe('MovieFlix HTTP services', function () {
   describe('bad input gets a 400 with a reason, and nothing is produced', () => {
     const expect400 = async (fields: Record<string, unknown> | undefined, reason: string | RegExp, raw?: string) => {
       const r = raw !== undefined || fields === undefined
-        ? await call('POST', '/movieflix/positions', undefined, raw)
+        ? await call('POST', '/movieflix/positions', undefined, raw, service)
         : await report({ userId: 'mallory', ...fields });
       expect(r.status, JSON.stringify(fields)).to.equal(400);
       if (typeof reason === 'string') expect(r.body.error).to.include(reason);

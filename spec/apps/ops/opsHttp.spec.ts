@@ -19,12 +19,14 @@ import { Runtime } from '../../../src/host/Runtime.js';
 import { type HttpApp, createHttpApp } from '../../../src/http/createHttpApp.js';
 import { silentLogger } from '../../../src/log/Logger.js';
 import { seededIdSource } from '../../../src/ids/IdSource.js';
+import { Tokens } from '../../support/auth.js';
 import { waitFor } from '../../support/waitFor.js';
 
 const T = Date.parse('2026-01-01T12:00:00Z');
 
-async function get(base: string, path: string) {
-  const res = await fetch(base + path);
+/** The ops routes are an operator's: an admin token of `keys`. */
+async function get(base: string, path: string, keys: Tokens | Promise<Tokens> = Tokens.spec()) {
+  const res = await fetch(base + path, { headers: await (await keys).header('ops', 'admin') });
   return { status: res.status, body: await res.json() };
 }
 
@@ -52,7 +54,7 @@ describe('ops app: metrics aggregation, log store and query service', function (
       broker, store, clock: new SystemClock(), ids: seededIdSource(1), backoffMs: () => 1,
     });
     await runtime.start();
-    http = opsRoutes(createHttpApp({ log: silentLogger }), { readModel });
+    http = opsRoutes(createHttpApp({ log: silentLogger, auth: (await Tokens.spec()).auth }), { readModel });
     base = await http.listen({ port: 0, host: '127.0.0.1' });
 
     const producer = broker.producer({ profile: 'fire-and-forget' });
@@ -147,7 +149,9 @@ describe('ops app in a kastor process', function () {
     const base = `http://127.0.0.1:${proc.port}`;
     expect((await get(base, '/healthz')).status).to.equal(200);
     expect(proc.runtime.stageRunners.map((r) => r.stage.name).sort()).to.deep.equal(['ops.logstore', 'ops.metrics_aggregator', 'ops.read_model']);
-    expect((await get(base, '/ops/metrics/kastor?minute=2026-01-01T12:00')).status).to.equal(404);
-    expect((await get(base, '/ops/metrics/kastor?minute=noon')).status).to.equal(400);
+    const keys = await Tokens.ofDataDir(dir);
+    expect((await get(base, '/ops/metrics/kastor?minute=2026-01-01T12:00', keys)).status).to.equal(404);
+    expect((await get(base, '/ops/metrics/kastor?minute=noon', keys)).status).to.equal(400);
+    expect((await fetch(`${base}/ops/metrics/kastor`, { headers: await keys.header('alice') })).status, 'a user token').to.equal(403);
   });
 });

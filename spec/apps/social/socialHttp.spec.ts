@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { Tokens } from '../../support/auth.js';
 import { jsonClient } from '../../support/http.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,8 @@ describe('MySocialMedia HTTP services', function () {
   let proc: RunningProcess;
   let base: string;
 
-  const call = jsonClient(() => base);
+  let tokens: Tokens;
+  const call = jsonClient(() => base, () => tokens);
   const post = async (userId: string, text: string, extra: Record<string, unknown> = {}) => {
     const r = await call('POST', '/social/posts', { userId, text, ...extra });
     expect(r.status).to.equal(202);
@@ -26,6 +28,7 @@ describe('MySocialMedia HTTP services', function () {
     dir = mkdtempSync(join(tmpdir(), 'kastor-http-'));
     proc = await startProcess({ apps: ['social'], transport: 'memory', dataDir: dir, port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${proc.port}`;
+    tokens = await Tokens.ofDataDir(dir);
   });
   after(async () => {
     await proc.stop();
@@ -48,10 +51,12 @@ describe('MySocialMedia HTTP services', function () {
 
   it('lets only the author delete a post: 403 for anyone else', async () => {
     const postId = await post('alice', 'mine');
-    const r = await call('DELETE', `/social/posts/${postId}`, { userId: 'mallory' });
+    // The author is the token's subject: naming the author in the body does not make mallory one.
+    const r = await call('DELETE', `/social/posts/${postId}`, undefined, undefined, 'mallory');
     expect(r.status).to.equal(403);
     expect(r.body.error).to.include('only the author');
-    expect((await call('DELETE', `/social/posts/${postId}`, { userId: 'alice' })).status).to.equal(202);
+    expect((await call('DELETE', `/social/posts/${postId}`, { userId: 'alice' }, undefined, 'mallory')).status).to.equal(403);
+    expect((await call('DELETE', `/social/posts/${postId}`, undefined, undefined, 'alice')).status).to.equal(202);
     await waitFor(async () => (await counts(postId)).deleted === true);
     expect((await call('POST', `/social/posts/${postId}/likes`, { userId: 'bob' })).status).to.equal(404);
   });
@@ -80,11 +85,14 @@ describe('MySocialMedia HTTP services', function () {
       expect(r.status).to.equal(400);
       expect(r.body.error).to.match(/not JSON/);
     });
-    it('400 for a missing userId', async () => {
+    it('takes a missing userId from the token, and refuses (403) one naming someone else', async () => {
       const postId = await post('alice', 'p');
-      const r = await call('POST', `/social/posts/${postId}/likes`, {});
-      expect(r.status).to.equal(400);
-      expect(r.body.error).to.include('userId');
+      expect((await call('POST', `/social/posts/${postId}/likes`, {}, undefined, 'bob')).body).to.deep.equal({ postId, userId: 'bob' });
+      expect((await call('POST', `/social/posts/${postId}/likes`, undefined, undefined, 'carol')).body).to.deep.equal({ postId, userId: 'carol' });
+      const r = await call('POST', `/social/posts/${postId}/likes`, { userId: 'dave' }, undefined, 'bob');
+      expect(r.status).to.equal(403);
+      expect(r.body.error).to.equal('bob may not act as dave');
+      await waitFor(async () => (await counts(postId)).likes === 2);
     });
     it('400 for a 1 MB text', async () => {
       const r = await call('POST', '/social/posts', { userId: 'alice', text: 'x'.repeat(1024 * 1024) });

@@ -3,6 +3,11 @@
  * to `user_settings` ("user_123 set a threshold of 100000 cents at 12:00"), never their settings as
  * state; the notification service reads the read model and streams alerts as server-sent events.
  * Invalid input is a 400 with the reason, and then nothing is produced.
+ *
+ * Who may call (docs/security.md): a user sets, clears and reads its own threshold and alerts, and
+ * opens its own alert stream, with its token in the header or, for a browser's EventSource that
+ * cannot set one, with a ticket: `POST …/alerts/stream/ticket` (with the token) answers a
+ * single-use ticket good for 30 s, and `GET …/alerts/stream?ticket=` spends it.
  */
 import { z } from 'zod';
 import { currency, thresholdCents, userId as userIdSchema } from '../../../actors/bank/events.js';
@@ -15,6 +20,7 @@ import { badRequest, notFound } from '../../http/HttpError.js';
 import type { HttpApp } from '../../http/createHttpApp.js';
 import { limitQuery } from '../../http/zodValidation.js';
 import type { TopicDeclaration } from '../../topics/TopicDeclaration.js';
+import type { AccessRule } from '../../http/auth/index.js';
 import { streamAlerts } from './alertStream.js';
 import type { BankReadModel } from './BankReadModel.js';
 
@@ -31,6 +37,10 @@ export interface BankServices {
 const newThreshold = z.object({ amountCents: thresholdCents, currency: currency.optional() });
 const ofUser = { params: z.object({ userId: userIdSchema }) };
 const alertsQuery = limitQuery(20, 100);
+const streamQuery = z.object({ ticket: z.string().max(256).optional() });
+
+const asPathUser = { auth: { roles: ['user'], subject: { param: 'userId' } } } satisfies { auth: AccessRule };
+const streamReader = { auth: { roles: ['user'], subject: { param: 'userId' }, ticket: true } } satisfies { auth: AccessRule };
 
 export function bankRoutes(app: HttpApp, services: BankServices): HttpApp {
   const { producer, readModel, clock, ids } = services;
@@ -42,28 +52,32 @@ export function bankRoutes(app: HttpApp, services: BankServices): HttpApp {
     await producer.send([{ topic: topic.name, key, value: JSON.stringify(envelope) }]);
     return envelope;
   };
-  app.post('/bank/users/:userId/threshold', { schema: { ...ofUser, body: newThreshold } }, async (req, reply) => {
+  app.post('/bank/users/:userId/threshold', { schema: { ...ofUser, body: newThreshold }, config: asPathUser }, async (req, reply) => {
     const { userId } = req.params;
     const { amountCents } = req.body;
     const currency = req.body.currency ?? 'USD';
     const e = await publish(t.userSettings, userId, { type: 'bank.threshold_set', userId, amountCents, currency });
     return reply.code(202).send({ userId, amountCents, currency, at: e.at });
   });
-  app.delete('/bank/users/:userId/threshold', { schema: ofUser }, async (req, reply) => {
+  app.delete('/bank/users/:userId/threshold', { schema: ofUser, config: asPathUser }, async (req, reply) => {
     const { userId } = req.params;
     const e = await publish(t.userSettings, userId, { type: 'bank.threshold_cleared', userId });
     return reply.code(202).send({ userId, at: e.at });
   });
-  app.get('/bank/users/:userId/threshold', { schema: ofUser }, async (req) => {
+  app.get('/bank/users/:userId/threshold', { schema: ofUser, config: asPathUser }, async (req) => {
     const { userId } = req.params;
     const threshold = readModel.threshold(userId);
     if (!threshold) throw notFound(`user ${userId} never set a threshold`);
     return threshold;
   });
-  app.get('/bank/users/:userId/alerts', { schema: { ...ofUser, querystring: alertsQuery } }, async (req) => (
+  app.get('/bank/users/:userId/alerts', { schema: { ...ofUser, querystring: alertsQuery }, config: asPathUser }, async (req) => (
     { items: readModel.alerts(req.params.userId, req.query.limit) }
   ));
-  app.get('/bank/users/:userId/alerts/stream', { schema: ofUser }, (req, reply) => {
+  // Rate-limited as a write: tickets held in memory are what a flood of them would cost.
+  app.post('/bank/users/:userId/alerts/stream/ticket', { schema: ofUser, config: asPathUser }, async (req, reply) => (
+    reply.code(201).send(app.auth.tickets.issue(req.principal!, `/bank/users/${req.params.userId}/alerts/stream`))
+  ));
+  app.get('/bank/users/:userId/alerts/stream', { schema: { ...ofUser, querystring: streamQuery }, config: streamReader }, (req, reply) => {
     const { userId } = req.params;
     const header = req.headers['last-event-id'];
     const lastEventId = Array.isArray(header) ? header[0] : header;

@@ -25,7 +25,7 @@ import { bankTopics as t } from '../../../config/bank.js';
 import { DLQ_HEADERS } from '../../host/deadLetter.js';
 import { deadLetterTopic } from '../../host/topology.js';
 import type { IntentionallyUnreached } from '../../sim/coverage.js';
-import type { SimRequest } from '../../sim/SimEdge.js';
+import { type SimRequest, caller } from '../../sim/SimEdge.js';
 import type { Invariant, SimCall, SimView } from '../../sim/Simulation.js';
 import { perTick, pick, skewed, timesIn } from '../../sim/traffic.js';
 import type { SqliteDatabase } from '../../../adapters/sqlite/SqliteStateStore.js';
@@ -136,20 +136,25 @@ export function simulateBank(_hosted: HostedApp, ctx: SimulationContext): AppSim
     h.lastChangeAt = now;
     if (!late) {
       return amount === null
-        ? { method: 'DELETE', url: `/bank/users/${userId}/threshold`, expect: 202 }
-        : { method: 'POST', url: `/bank/users/${userId}/threshold`, body: { amountCents: amount, currency }, expect: 202 };
+        ? { method: 'DELETE', url: `/bank/users/${userId}/threshold`, as: caller.user(userId), expect: 202 }
+        : { method: 'POST', url: `/bank/users/${userId}/threshold`, body: { amountCents: amount, currency }, as: caller.user(userId), expect: 202 };
     }
     const fields = amount === null ? { type: 'bank.threshold_cleared', userId } : { type: 'bank.threshold_set', userId, amountCents: amount, currency };
     return { topic: t.userSettings.name, key: userId, value: JSON.stringify({ id, key: userId, at: new Date(at).toISOString(), ...fields }) };
   };
 
-  /** A threshold request the service must refuse (400), producing nothing. */
+  /**
+   * A threshold request the service must refuse, producing nothing: invalid (400), or someone
+   * silencing another user's alerts (403), or no token (401).
+   */
   const invalid = (): SimRequest => {
     const userId = user();
+    const url = `/bank/users/${userId}/threshold`;
+    const roll = random();
+    if (roll < 0.15) return { method: 'DELETE', url, as: caller.user(`${userId}_x`), expect: 403 };
+    if (roll < 0.3) return { method: 'POST', url, body: { amountCents: 10_000 }, expect: 401 };
     const body = [{ amountCents: -100 }, { amountCents: 12.5 }, { amountCents: 10_000, currency: 'ZZZ' }, {}][Math.floor(random() * 4)];
-    return random() < 0.2
-      ? { method: 'POST', url: '/bank/users/not%20a%20user!/threshold', body: { amountCents: 10_000 }, expect: 400 }
-      : { method: 'POST', url: `/bank/users/${userId}/threshold`, body, expect: 400 };
+    return { method: 'POST', url, body, as: caller.user(userId), expect: 400 };
   };
 
   const next = (until: number): SimCall[] => {

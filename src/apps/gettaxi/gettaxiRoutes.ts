@@ -4,6 +4,11 @@
  * events; the status and estimate queries read the read model only. Invalid input — coordinates out
  * of range or not numbers, times in the future by the injected clock, unknown rides — is a 400 with
  * the reason and nothing is produced; a pickup or dropoff the ride's state does not allow is a 409.
+ *
+ * Who may call (docs/security.md): a user reports its own position and asks rides for itself; a
+ * taxi (the driver's app) reports its own position, pickups and dropoffs (the body's `taxiId` is
+ * the token's subject, or left out); a ride is seen by its rider and its taxi only; any user asks
+ * for an estimate.
  */
 import { z } from 'zod';
 import { type RideStatus, entityId, latitude, longitude } from '../../../actors/gettaxi/events.js';
@@ -17,6 +22,7 @@ import type { IdSource } from '../../ids/IdSource.js';
 import { HttpError, badRequest, notFound } from '../../http/HttpError.js';
 import type { HttpApp } from '../../http/createHttpApp.js';
 import type { TopicDeclaration } from '../../topics/TopicDeclaration.js';
+import { type AccessRule, requireSubject } from '../../http/auth/index.js';
 import type { GettaxiReadModel, RideView } from './GettaxiReadModel.js';
 
 export interface GettaxiServices {
@@ -44,6 +50,13 @@ const estimateQuery = z.object({ lat: decimal.pipe(latitude), lon: decimal.pipe(
 const ofUser = { params: z.object({ userId: entityId }) };
 const ofTaxi = { params: z.object({ taxiId: entityId }) };
 const ofRide = { params: z.object({ rideId: entityId }) };
+
+const asPathUser = { auth: { roles: ['user'], subject: { param: 'userId' } } } satisfies { auth: AccessRule };
+const asPathTaxi = { auth: { roles: ['taxi'], subject: { param: 'taxiId' } } } satisfies { auth: AccessRule };
+const asBodyUser = { auth: { roles: ['user'], subject: { body: 'userId' } } } satisfies { auth: AccessRule };
+const asBodyTaxi = { auth: { roles: ['taxi'], subject: { body: 'taxiId' } } } satisfies { auth: AccessRule };
+const riderOrTaxi = { auth: { roles: ['user', 'taxi'], subject: { resource: 'the ride\'s rider or its taxi' } } } satisfies { auth: AccessRule };
+const anyUser = { auth: { roles: ['user'], subject: 'any' } } satisfies { auth: AccessRule };
 
 /** What a report needs of the ride, and the state it may still be in on its way there. */
 const REPORTS = {
@@ -92,19 +105,19 @@ export function gettaxiRoutes(app: HttpApp, services: GettaxiServices): HttpApp 
     }
   };
 
-  app.post('/gettaxi/users/:userId/position', { schema: { ...ofUser, body: userPosition } }, async (req, reply) => {
+  app.post('/gettaxi/users/:userId/position', { schema: { ...ofUser, body: userPosition }, config: asPathUser }, async (req, reply) => {
     const { userId } = req.params;
     const body = req.body;
     await publish(t.userPosition, userId, { type: 'user.position_reported', userId, lat: body.lat, lon: body.lon }, body.at);
     return reply.code(202).send({ userId, region: cellOf(body, settings.cellDeg) });
   });
-  app.post('/gettaxi/taxis/:taxiId/position', { schema: { ...ofTaxi, body: taxiPosition } }, async (req, reply) => {
+  app.post('/gettaxi/taxis/:taxiId/position', { schema: { ...ofTaxi, body: taxiPosition }, config: asPathTaxi }, async (req, reply) => {
     const { taxiId } = req.params;
     const body = req.body;
     await publish(t.taxiPosition, taxiId, { type: 'taxi.position_reported', taxiId, lat: body.lat, lon: body.lon, available: body.available }, body.at);
     return reply.code(202).send({ taxiId, region: cellOf(body, settings.cellDeg) });
   });
-  app.post('/gettaxi/rides', { schema: { body: rideRequest } }, async (req, reply) => {
+  app.post('/gettaxi/rides', { schema: { body: rideRequest }, config: asBodyUser }, async (req, reply) => {
     const body = req.body;
     const region = cellOf(body, settings.cellDeg);
     // The surge is quoted now, from the read model, and the fare will use it.
@@ -114,14 +127,15 @@ export function gettaxiRoutes(app: HttpApp, services: GettaxiServices): HttpApp 
     // The quote goes back with the ride's id: the rider sees the surge the fare will use.
     return reply.code(202).send({ rideId, region, surge });
   });
-  app.get('/gettaxi/rides/:rideId', { schema: ofRide }, async (req) => {
+  app.get('/gettaxi/rides/:rideId', { schema: ofRide, config: riderOrTaxi }, async (req) => {
     const { rideId } = req.params;
     const ride = readModel.ride(rideId);
     if (!ride) throw notFound(`ride ${rideId} does not exist`);
+    requireSubject(req, [ride.userId, ride.taxiId], `ride ${rideId} is seen by its rider and its taxi only`);
     return rideBody(ride);
   });
   for (const kind of ['pickup', 'dropoff'] as const) {
-    app.post(`/gettaxi/rides/:rideId/${kind}`, { schema: { ...ofRide, body: taxiReport } }, async (req, reply) => {
+    app.post(`/gettaxi/rides/:rideId/${kind}`, { schema: { ...ofRide, body: taxiReport }, config: asBodyTaxi }, async (req, reply) => {
       const { rideId } = req.params;
       const body = req.body;
       const when = eventTime(body.at);
@@ -130,7 +144,7 @@ export function gettaxiRoutes(app: HttpApp, services: GettaxiServices): HttpApp 
       return reply.code(202).send({ rideId });
     });
   }
-  app.get('/gettaxi/estimate', { schema: { querystring: estimateQuery } }, async (req) => {
+  app.get('/gettaxi/estimate', { schema: { querystring: estimateQuery }, config: anyUser }, async (req) => {
     const region = cellOf(req.query, settings.cellDeg);
     const surge = readModel.surge(region)?.surge ?? 1;
     const { km, minutes } = settings.estimateBasis;

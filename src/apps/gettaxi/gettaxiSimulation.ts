@@ -20,7 +20,7 @@ import { datasetOf, gettaxiSettings as settings, gettaxiTopics as t } from '../.
 import type { BrokerRecord } from '../../broker/Record.js';
 import type { IntentionallyUnreached } from '../../sim/coverage.js';
 import { deadLetteredOnce, inFilesOnce, storedOnce } from '../../sim/invariants.js';
-import type { SimRequest } from '../../sim/SimEdge.js';
+import { type SimRequest, caller } from '../../sim/SimEdge.js';
 import type { Invariant, SimCall, SimRecord, SimView } from '../../sim/Simulation.js';
 import { perTick, skewed, timesIn } from '../../sim/traffic.js';
 import { analyticsSummary } from '../../../adapters/sinks/SqliteAnalyticsSink.js';
@@ -156,7 +156,7 @@ export function simulateGettaxi(_hosted: HostedApp, ctx: SimulationContext): App
   };
 
   const userPosition = (userId: string, at: LatLon, iso: string): SimRequest =>
-    ({ method: 'POST', url: `/gettaxi/users/${userId}/position`, body: { ...at, at: iso }, expect: 202 });
+    ({ method: 'POST', url: `/gettaxi/users/${userId}/position`, body: { ...at, at: iso }, as: caller.user(userId), expect: 202 });
 
   /** A ride asked for; now and then twice at once (a double tap), or again while one is open. */
   const request = (iso: string): SimRequest[] => {
@@ -187,7 +187,7 @@ export function simulateGettaxi(_hosted: HostedApp, ctx: SimulationContext): App
 
   /** A ride asked for; the ride service answers its id and the surge it quoted, which the fare will use. */
   const ask = (userId: string, at: LatLon): SimRequest => ({
-    method: 'POST', url: '/gettaxi/rides', body: { userId, ...at }, expect: 202,
+    method: 'POST', url: '/gettaxi/rides', body: { userId, ...at }, as: caller.user(userId), expect: 202,
     then: ({ body }) => {
       const ride: Ride = { rideId: body.rideId, userId, at, surge: body.surge, status: 'requested', taxiId: null, trace: [] };
       rides.set(ride.rideId, ride);
@@ -200,9 +200,9 @@ export function simulateGettaxi(_hosted: HostedApp, ctx: SimulationContext): App
     const { taxiId } = taxi;
     const job = taxi.job;
     const report = (available: boolean): SimRequest =>
-      ({ method: 'POST', url: `/gettaxi/taxis/${taxiId}/position`, body: { lat: taxi.lat, lon: taxi.lon, available, at: iso }, expect: 202 });
+      ({ method: 'POST', url: `/gettaxi/taxis/${taxiId}/position`, body: { lat: taxi.lat, lon: taxi.lon, available, at: iso }, as: caller.taxi(taxiId), expect: 202 });
     const passenger = (kind: 'pickup' | 'dropoff', ride: Ride): SimRequest =>
-      ({ method: 'POST', url: `/gettaxi/rides/${ride.rideId}/${kind}`, body: { taxiId, lat: taxi.lat, lon: taxi.lon, at: iso }, expect: 202 });
+      ({ method: 'POST', url: `/gettaxi/rides/${ride.rideId}/${kind}`, body: { taxiId, lat: taxi.lat, lon: taxi.lon, at: iso }, as: caller.taxi(taxiId), expect: 202 });
     if (!job) {
       if (atMs >= taxi.offDutyUntil && random() < 0.01) taxi.offDutyUntil = atMs + 60_000 + random() * 240_000;
       Object.assign(taxi, roam(taxi, ROAM_KM * (0.2 + random())));
@@ -270,20 +270,27 @@ export function simulateGettaxi(_hosted: HostedApp, ctx: SimulationContext): App
     const taxi = taxis[Math.floor(random() * taxis.length)];
     const [userId, at] = rider();
     const other = rides.size > 0 ? [...waiting, ...rides.values()].find((r) => r.taxiId !== null && r.taxiId !== taxi.taxiId && r.status === 'matched') : undefined;
-    switch (Math.floor(random() * 5)) {
+    const asTaxi = caller.taxi(taxi.taxiId);
+    const asUser = caller.user(userId);
+    switch (Math.floor(random() * 7)) {
       case 0:
-        return { method: 'POST', url: `/gettaxi/taxis/${taxi.taxiId}/position`, body: { lat: 91, lon: at.lon, at: iso }, expect: 400 };
+        return { method: 'POST', url: `/gettaxi/taxis/${taxi.taxiId}/position`, body: { lat: 91, lon: at.lon, at: iso }, as: asTaxi, expect: 400 };
       case 1:
-        return { method: 'POST', url: '/gettaxi/rides', body: { userId, lat: at.lat }, expect: 400 };
+        return { method: 'POST', url: '/gettaxi/rides', body: { userId, lat: at.lat }, as: asUser, expect: 400 };
       case 2:
-        return { method: 'POST', url: `/gettaxi/rides/ride_unknown_${ids.next()}/pickup`, body: { taxiId: taxi.taxiId, at: iso }, expect: 400 };
+        return { method: 'POST', url: `/gettaxi/rides/ride_unknown_${ids.next()}/pickup`, body: { taxiId: taxi.taxiId, at: iso }, as: asTaxi, expect: 400 };
       case 3:
         // Another taxi's ride: refused as a conflict, whatever state it is in by now.
         return other && readModel.ride(other.rideId)?.status === 'matched'
-          ? { method: 'POST', url: `/gettaxi/rides/${other.rideId}/pickup`, body: { taxiId: taxi.taxiId, at: iso }, expect: 409 }
-          : { method: 'POST', url: `/gettaxi/users/${userId}/position`, body: { ...at, at: new Date(Date.parse(iso) + 60_000).toISOString() }, expect: 400 };
+          ? { method: 'POST', url: `/gettaxi/rides/${other.rideId}/pickup`, body: { taxiId: taxi.taxiId, at: iso }, as: asTaxi, expect: 409 }
+          : { method: 'POST', url: `/gettaxi/users/${userId}/position`, body: { ...at, at: new Date(Date.parse(iso) + 60_000).toISOString() }, as: asUser, expect: 400 };
+      case 4:
+        return { method: 'POST', url: `/gettaxi/users/${userId}/position`, body: `{"lat": ${at.lat}, `, as: asUser, expect: 400 };
+      case 5:
+        // A driver's app reporting for another taxi (marking it unavailable, say).
+        return { method: 'POST', url: `/gettaxi/taxis/${taxi.taxiId}/position`, body: { lat: at.lat, lon: at.lon, available: false, at: iso }, as: caller.taxi(`${taxi.taxiId}_x`), expect: 403 };
       default:
-        return { method: 'POST', url: `/gettaxi/users/${userId}/position`, body: `{"lat": ${at.lat}, `, expect: 400 };
+        return { method: 'POST', url: '/gettaxi/rides', body: { userId, ...at }, expect: 401 };
     }
   };
 

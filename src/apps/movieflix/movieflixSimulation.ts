@@ -3,9 +3,10 @@
  * (and may resume later), or drop a new show after a few minutes for good, seeking back now and
  * then; the player reports positions along the episodes, by event time. The popularity batch job
  * runs as the process runs it, a background service on the clock, over the analytics store; the
- * file sink writes its files under the run's scratch directory. A few reports are invalid (a
- * position past the duration, a show or episode not in the catalog, a time in the future) and must
- * be refused with a 400, producing nothing; a small share of records reaches the topic past the
+ * file sink writes its files under the run's scratch directory. Players report with their user's
+ * token, or through the video position service with its `service` token. A few reports must be
+ * refused, producing nothing: invalid ones (a position past the duration, a show or episode not in
+ * the catalog, a time in the future: 400), one in another user's name (403), one with no token (401); a small share of records reaches the topic past the
  * edge, malformed (another producer's bug), for the dead-letter path. The generator keeps the truth per user, in the order it produced it (keys
  * are user ids, so the viewer actor sees that order), and the checks hold the read model, the dead
  * letters and the analytics store to it.
@@ -22,7 +23,7 @@ import type { ShowStatus } from '../../../actors/movieflix/events.js';
 import { compareEpisodes } from '../../../actors/movieflix/showProgress.js';
 import { movieflixCatalog as catalog, datasetOf, movieflixTopics as t } from '../../../config/movieflix.js';
 import { deadLetteredOnce, inFilesOnce, storedOnce } from '../../sim/invariants.js';
-import type { SimRequest } from '../../sim/SimEdge.js';
+import { type SimRequest, caller } from '../../sim/SimEdge.js';
 import type { Invariant, SimCall, SimRecord, SimView } from '../../sim/Simulation.js';
 import { perTick, pick, skewed, timesIn } from '../../sim/traffic.js';
 import { analyticsSummary } from '../../../adapters/sinks/SqliteAnalyticsSink.js';
@@ -33,6 +34,7 @@ import { movieflixSettingsFrom } from './hostMovieflix.js';
 const APP = datasetOf(t);
 const MALFORMED = 0.005;
 const INVALID = 0.005;
+const POSITION_SERVICE = caller.service('video-position-service');
 /** A dropped show is seen for at most this long, well under `dropWithinSec`. */
 const DROP_MAX_SEC = 300;
 
@@ -184,6 +186,8 @@ export function simulateMovieflix(_hosted: HostedApp, ctx: SimulationContext): A
     out.push({
       method: 'POST', url: '/movieflix/positions', expect: 202,
       body: { userId: v.userId, showId: show.showId, episodeId, positionSec: s.pos, durationSec: duration, at: iso },
+      // A fifth of the players report through the video position service, which acts for any user.
+      as: random() < 0.2 ? POSITION_SERVICE : caller.user(v.userId),
     });
     const lastOfSeason = s.episode === seasons[s.season - 1].episodes;
     const ended = s.pos >= duration && lastOfSeason && (s.kind === 'binge' || s.season === seasons.length);
@@ -225,14 +229,16 @@ export function simulateMovieflix(_hosted: HostedApp, ctx: SimulationContext): A
     const userId = `user_${skewed(sizes.users, random, 1.5)}`;
     const show = catalog.shows[skewed(catalog.shows.length, random, 2)];
     const valid = { userId, showId: show.id, episodeId: 's01e01', positionSec: 60, durationSec: show.seasons[0].episodeDurationSec, at };
+    const kind = Math.floor(random() * 6);
+    if (kind === 4) return { method: 'POST', url: '/movieflix/positions', body: valid, as: caller.user(`${userId}_other`), expect: 403 };
+    if (kind === 5) return { method: 'POST', url: '/movieflix/positions', body: valid, expect: 401 };
     const broken = [
       { positionSec: valid.durationSec + 1 },
       { showId: 'no-such-show' },
       { episodeId: 's99e99' },
       { at: new Date(now + 60_000).toISOString() },
-      { userId: '' },
-    ][Math.floor(random() * 5)];
-    return { method: 'POST', url: '/movieflix/positions', body: { ...valid, ...broken }, expect: 400 };
+    ][kind];
+    return { method: 'POST', url: '/movieflix/positions', body: { ...valid, ...broken }, as: caller.user(userId), expect: 400 };
   };
 
   const malformedRecord = (at: string): SimRecord => {

@@ -3,7 +3,7 @@
  * aggregates (count, min, max, sum, p50, p99 per metric) from the read model, for the given minute
  * (`2026-01-01T12:03Z`, `2026-01-01T12:03` as UTC, or any ISO time within it) or, without
  * `minute`, for the latest minute aggregated. 400 for a bad service name or minute, 404 when there
- * is nothing for that minute.
+ * is nothing for that minute. An `admin` token only: what services report is the operators'.
  */
 import { z } from 'zod';
 import { serviceName } from '../../../actors/ops/events.js';
@@ -30,7 +30,7 @@ export const minuteParam = z.string().transform((raw, ctx) => {
 const serviceMetrics = { params: z.object({ service: serviceName }), querystring: z.object({ minute: minuteParam.optional() }) };
 
 export function opsRoutes(app: HttpApp, services: OpsServices): HttpApp {
-  app.get('/ops/metrics/:service', { schema: serviceMetrics }, async (req) => {
+  app.get('/ops/metrics/:service', { schema: serviceMetrics, config: { auth: { roles: ['admin'], subject: 'any' } } }, async (req) => {
     const { service } = req.params;
     const { minute } = req.query;
     const found = services.readModel.serviceMinute(service, minute);

@@ -1,8 +1,9 @@
 /**
  * MySocialMedia under simulation, through its edge: users post, like, unlike, comment and delete
- * with the routes' own requests (a post's id comes back in the 202); a few requests are invalid
- * (an empty user id, an empty text, a body that is not JSON, a deletion by someone who is not the
- * author, a like on a post shown as deleted) and must be refused with their 4xx, producing nothing;
+ * with the routes' own requests, each with its own bearer token (a post's id comes back in the
+ * 202); a few requests are refused and must produce nothing: invalid ones (an empty text, a body
+ * that is not JSON, a like on a post shown as deleted: 400/404), a deletion by someone who is not
+ * the author (403), and callers acting as someone else (403) or with no token (401);
  * and a small share of records reaches the `likes` topic past the edge, malformed (another
  * producer's bug), for the dead-letter path.
  *
@@ -14,7 +15,7 @@
  */
 import { socialTopics as t } from '../../../config/social.js';
 import { deadLetterTopic } from '../../host/topology.js';
-import type { SimRequest } from '../../sim/SimEdge.js';
+import { type SimRequest, caller } from '../../sim/SimEdge.js';
 import type { Invariant, SimCall, SimView } from '../../sim/Simulation.js';
 import { perTick, pick, skewed } from '../../sim/traffic.js';
 import { SqliteSocialReadModel } from '../../../adapters/sqlite/SqliteSocialReadModel.js';
@@ -73,24 +74,30 @@ export function simulateSocial(_hosted: HostedApp, ctx: SimulationContext): AppS
     if (gone.length > 64) gone.splice(0, gone.length - 64);
   };
 
+  /** A request the edge must refuse, producing nothing. */
   const invalid = (n: number): SimRequest => {
     const postId = live.length > 0 ? pick(live, random) : undefined;
-    switch (postId === undefined ? 0 : n % 5) {
+    const userId = user();
+    const other = userId === 'user_0' ? 'user_1' : 'user_0';
+    switch (postId === undefined ? 0 : n % 6) {
       case 0:
-        return { method: 'POST', url: '/social/posts', body: { userId: user(), text: '' }, expect: 400 };
+        return { method: 'POST', url: '/social/posts', body: { userId, text: '' }, as: caller.user(userId), expect: 400 };
       case 1:
-        return { method: 'POST', url: `/social/posts/${postId}/likes`, body: { userId: '' }, expect: 400 };
-      case 2:
-        return { method: 'POST', url: `/social/posts/${postId}/comments`, body: `{"userId": "${user()}", "text": `, expect: 400 };
-      case 3: {
+        return { method: 'POST', url: `/social/posts/${postId}/comments`, body: `{"userId": "${userId}", "text": `, as: caller.user(userId), expect: 400 };
+      case 2: {
         const author = posts.get(postId!)!.author;
-        const other = author === 'user_0' ? 'user_1' : 'user_0';
-        return { method: 'DELETE', url: `/social/posts/${postId}`, body: { userId: other }, expect: 403 };
+        const notAuthor = author === 'user_0' ? 'user_1' : 'user_0';
+        return { method: 'DELETE', url: `/social/posts/${postId}`, body: { userId: notAuthor }, as: caller.user(notAuthor), expect: 403 };
       }
+      case 3:
+        // Liking in someone else's name.
+        return { method: 'POST', url: `/social/posts/${postId}/likes`, body: { userId }, as: caller.user(other), expect: 403 };
+      case 4:
+        return { method: 'POST', url: `/social/posts/${postId}/likes`, body: { userId }, expect: 401 };
       default:
         return gone.length > 0
-          ? { method: 'POST', url: `/social/posts/${pick(gone, random)}/likes`, body: { userId: user() }, expect: 404 }
-          : { method: 'POST', url: '/social/posts', body: { text: 'no author' }, expect: 400 };
+          ? { method: 'POST', url: `/social/posts/${pick(gone, random)}/likes`, body: { userId }, as: caller.user(userId), expect: 404 }
+          : { method: 'POST', url: '/social/posts', body: { userId, text: 'x', hashtags: ['not one!'] }, as: caller.user(userId), expect: 400 };
     }
   };
 
@@ -107,7 +114,7 @@ export function simulateSocial(_hosted: HostedApp, ctx: SimulationContext): AppS
       if (live.length === 0 || roll < 0.08) {
         const userId = user();
         yield {
-          method: 'POST', url: '/social/posts', body: { userId, text: `hello from ${userId}`, hashtags: ['sim'] }, expect: 202,
+          method: 'POST', url: '/social/posts', body: { userId, text: `hello from ${userId}`, hashtags: ['sim'] }, as: caller.user(userId), expect: 202,
           then: ({ body }) => {
             posts.set(body.postId, { author: userId, likers: new Set(), comments: 0, deleted: false });
             pending.push(body.postId);
@@ -123,7 +130,7 @@ export function simulateSocial(_hosted: HostedApp, ctx: SimulationContext): AppS
         yield { topic: t.likes.name, key: postId, value: `{"malformed": ${malformed}` };
       } else if (roll < 0.1) {
         yield {
-          method: 'DELETE', url: `/social/posts/${postId}`, body: { userId: post.author }, expect: 202,
+          method: 'DELETE', url: `/social/posts/${postId}`, body: { userId: post.author }, as: caller.user(post.author), expect: 202,
           then: () => {
             post.deleted = true;
             live.splice(live.indexOf(postId), 1);
@@ -132,15 +139,16 @@ export function simulateSocial(_hosted: HostedApp, ctx: SimulationContext): AppS
         };
       } else if (roll < 0.2 && post.likers.size > 0) {
         const userId = pick([...post.likers], random);
-        yield { method: 'DELETE', url: `/social/posts/${postId}/likes/${userId}`, expect: 202, then: () => post.likers.delete(userId) };
+        yield { method: 'DELETE', url: `/social/posts/${postId}/likes/${userId}`, as: caller.user(userId), expect: 202, then: () => post.likers.delete(userId) };
       } else if (roll < 0.35) {
+        const userId = user();
         yield {
-          method: 'POST', url: `/social/posts/${postId}/comments`, body: { userId: user(), text: 'nice' }, expect: 202,
+          method: 'POST', url: `/social/posts/${postId}/comments`, body: { userId, text: 'nice' }, as: caller.user(userId), expect: 202,
           then: () => post.comments++,
         };
       } else {
         const userId = user();
-        yield { method: 'POST', url: `/social/posts/${postId}/likes`, body: { userId }, expect: 202, then: () => post.likers.add(userId) };
+        yield { method: 'POST', url: `/social/posts/${postId}/likes`, body: { userId }, as: caller.user(userId), expect: 202, then: () => post.likers.add(userId) };
       }
     }
   }

@@ -6,6 +6,7 @@ import { logsCommand } from './logs.js';
 import type { Finish } from './options.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
+import { tokenCommand } from './token.js';
 import { topicsCommand } from './topics.js';
 
 export function kastorProgram(finish: Finish): Command {
@@ -16,7 +17,8 @@ export function kastorProgram(finish: Finish): Command {
     .addCommand(logsCommand(finish))
     .addCommand(batchCommand(finish))
     .addCommand(bankCommand(finish))
-    .addCommand(topicsCommand(finish));
+    .addCommand(topicsCommand(finish))
+    .addCommand(tokenCommand(finish));
   failWithUsage(program);
   return program;
 }

@@ -3,6 +3,7 @@
  * bad value with one clear line (commander prints it and the command's help; main exits 2).
  */
 import { Argument, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_RATE_LIMITS, parseRateLimits } from '../../http/auth/index.js';
 import { parseDuration } from '../simulateCommand.js';
 
 export const DEFAULT_BROKERS = '127.0.0.1:9092';
@@ -75,4 +76,29 @@ export function parseDay(value: string): string {
     throw new InvalidArgumentError(`expected a day YYYY-MM-DD, not '${value}'.`);
   }
   return value;
+}
+
+/** `--auth-key` (docs/security.md); without it, the data directory's embedded HS256 key. */
+export function authKeyOption(): Option {
+  return new Option('--auth-key <file>', 'PEM key (Ed25519 or P-256) that signs and verifies tokens (default: the HS256 key made under --data)')
+    .env('KASTOR_AUTH_KEY_FILE');
+}
+
+export function authPreviousKeyOption(): Option {
+  return new Option('--auth-previous-key <file>', 'PEM key being rotated out: its tokens are still accepted until they expire')
+    .env('KASTOR_AUTH_PREVIOUS_KEY_FILE');
+}
+
+export function rateLimitOption(): Option {
+  const defaults = Object.entries(DEFAULT_RATE_LIMITS).map(([role, l]) => `${role}=${l === 'off' ? 'off' : `${l.perSecond}/${l.burst}`}`).join(',');
+  return new Option('--rate-limit <role=perSecond/burst,...>', `writes per second and burst per subject, by role (or role=off); default ${defaults}`)
+    .env('KASTOR_RATE_LIMIT')
+    .default(DEFAULT_RATE_LIMITS, defaults)
+    .argParser((value: string) => {
+      try {
+        return parseRateLimits(value);
+      } catch (e) {
+        throw new InvalidArgumentError(`${(e as Error).message}.`);
+      }
+    });
 }

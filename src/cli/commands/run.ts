@@ -2,9 +2,10 @@
 import { Command, Option } from 'commander';
 import type { DeploymentProfile } from '../../topics/TopicDeclaration.js';
 import { APP_MODULES } from '../../apps/index.js';
+import type { RateLimits } from '../../http/auth/index.js';
 import { type RunOptions, runUntilSignalled } from '../runCommand.js';
 import {
-  type Transport, appsArgument, brokersOption, dataOption, parsePort, profileOption, transportOption, wholeNumber,
+  type Transport, appsArgument, authKeyOption, authPreviousKeyOption, brokersOption, dataOption, parsePort, profileOption, rateLimitOption, transportOption, wholeNumber,
 } from './options.js';
 
 interface RunFlags {
@@ -16,6 +17,9 @@ interface RunFlags {
   readonly changelogs?: 'on' | 'off';
   readonly profile: DeploymentProfile;
   readonly maxLiveActors: number;
+  readonly authKey?: string;
+  readonly authPreviousKey?: string;
+  readonly rateLimit: RateLimits;
 }
 
 export const DEFAULT_MAX_LIVE_ACTORS = 10_000;
@@ -33,6 +37,7 @@ export function runOptions(apps: readonly string[], flags: RunFlags): RunOptions
     changelogs: flags.changelogs === undefined ? flags.transport === 'kafka' : flags.changelogs === 'on',
     profile: flags.profile,
     maxLiveActors: flags.maxLiveActors,
+    auth: { keyFile: flags.authKey, previousKeyFile: flags.authPreviousKey, rateLimits: flags.rateLimit },
   };
 }
 
@@ -50,6 +55,9 @@ export function runCommand(start: (options: RunOptions) => Promise<void> = runUn
     .addOption(profileOption('replicas of the topics created when missing (local: 1; production: 3, min.insync.replicas 2)'))
     .addOption(new Option('--max-live-actors <n>', 'actors kept in memory per entity; the others are passivated to the store')
       .default(DEFAULT_MAX_LIVE_ACTORS).argParser(wholeNumber(1)))
+    .addOption(authKeyOption())
+    .addOption(authPreviousKeyOption())
+    .addOption(rateLimitOption())
     .action(async (apps: string[], flags: RunFlags) => {
       await start(runOptions(apps, flags));
     });
