@@ -34,6 +34,9 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 POM="$SCRIPT_DIR/kafka/pom.xml"
 KAFKA_DIR="$REPO_ROOT/.kafka"
+# A git worktree may link .kafka to the main checkout's: name it by its real path, as the running
+# brokers' command lines do, so that status and stop find them.
+[[ -L "$KAFKA_DIR" && -d "$KAFKA_DIR" ]] && KAFKA_DIR="$(cd "$KAFKA_DIR" && pwd -P)"
 LIBS="$KAFKA_DIR/libs"
 CLUSTER_ENV="$KAFKA_DIR/cluster.env"
 BROKER_LOG4J="$KAFKA_DIR/log4j2-broker.properties"
