@@ -56,9 +56,10 @@ export interface TopicContents {
 /**
  * Reads `topic` from the beginning to its end — every partition's end-of-partition reached — and
  * keeps the last value of each key: what the benchmark checks a peer's (and kastor's) emitted
- * counts with. For topics nobody writes to any more.
+ * counts with; `each` sees every keyed record in partition order. For topics nobody writes to any
+ * more.
  */
-export async function readToEnd(brokers: string, topic: string, groupId: string, timeoutMs = 120_000): Promise<TopicContents> {
+export async function readToEnd(brokers: string, topic: string, groupId: string, each?: (key: string, value: string) => void, timeoutMs = 120_000): Promise<TopicContents> {
   const consumer = new Kafka.KafkaConsumer(
     { 'metadata.broker.list': brokers, 'group.id': groupId, 'enable.auto.commit': false, 'enable.partition.eof': true, 'client.id': 'kastor-bench-read' },
     { 'auto.offset.reset': 'earliest' },
@@ -77,7 +78,11 @@ export async function readToEnd(brokers: string, topic: string, groupId: string,
     consumer.on('data', (m) => {
       records++;
       ended.delete(m.partition);
-      if (m.key !== null && m.key !== undefined && m.value) latest.set(m.key.toString(), m.value.toString());
+      if (m.key === null || m.key === undefined || !m.value) return;
+      const key = m.key.toString();
+      const value = m.value.toString();
+      latest.set(key, value);
+      each?.(key, value);
     });
     consumer.on('partition.eof', (eof) => ended.add(eof.partition));
     consumer.assign(partitions.map((partition) => ({ topic, partition, offset: 0 })));
