@@ -5,7 +5,6 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -42,17 +41,11 @@ public final class StreamsCount {
     int threads = args.length > 5 ? Integer.parseInt(args[5]) : 1;
     String guarantee = args.length > 6 ? args[6] : StreamsConfig.AT_LEAST_ONCE;
 
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
-    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
-    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
+    Properties props = PeerSettings.properties(bootstrap, applicationId, stateDir, threads, guarantee);
     props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
     props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     StreamsConfig config = new StreamsConfig(props);
-    long commitIntervalMs = config.getLong(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+    long commitIntervalMs = PeerSettings.commitIntervalMs(config);
 
     AtomicLong seen = new AtomicLong();
     AtomicLong firstAt = new AtomicLong();

@@ -3,6 +3,8 @@ package dev.kastor.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,6 +73,8 @@ public final class StreamsLikers {
   static final String LIKERS = "likers";
   static final String COUNTS = "counts";
   static final byte[] PRESENT = {1};
+  /** The event types the post actor acts on; other records change nothing. */
+  static final java.util.Set<String> KNOWN = java.util.Set.of("post.liked", "post.unliked", "post.commented");
 
   private StreamsLikers() {}
 
@@ -146,7 +150,7 @@ public final class StreamsLikers {
     }
   }
 
-  /** The post actor's work on one event; {@code emit} is called with the new counts on a change. */
+  /** The post actor's work on one event: the post's counts are forwarded when it changes them. */
   abstract static class PostProcessor implements Processor<String, String, String, String> {
     final ObjectMapper json = new ObjectMapper();
     final Progress progress;
@@ -166,19 +170,38 @@ public final class StreamsLikers {
 
     @Override
     public void process(Record<String, String> record) {
-      try {
-        JsonNode event = json.readTree(record.value());
-        String postId = record.key() != null ? record.key() : event.path("postId").asText();
-        Counts after = apply(postId, event.path("type").asText(), event.path("userId").asText(null));
-        if (after != null) {
-          ObjectNode out = json.createObjectNode().put("postId", postId).put("likes", after.likes()).put("comments", after.comments());
-          context.forward(record.withKey(postId).withValue(json.writeValueAsString(out)));
-        }
-      } catch (java.io.IOException | RuntimeException e) {
-        // A record that is not an event changes nothing (kastor dead-letters it); it still counts as read.
+      JsonNode event = parse(record.value());
+      String type = event == null ? "" : event.path("type").asText();
+      if (!KNOWN.contains(type)) {
+        // A record that is not one of the post's events changes nothing (kastor dead-letters it).
         progress.skipped.incrementAndGet();
+        progress.processedOne();
+        return;
+      }
+      String postId = record.key() != null ? record.key() : event.path("postId").asText();
+      Counts after = apply(postId, type, event.path("userId").asText(null));
+      if (after != null) {
+        ObjectNode out = json.createObjectNode().put("postId", postId).put("likes", after.likes()).put("comments", after.comments());
+        context.forward(record.withKey(postId).withValue(writeJson(out)));
       }
       progress.processedOne();
+    }
+
+    private JsonNode parse(String value) {
+      if (value == null) return null;
+      try {
+        return json.readTree(value);
+      } catch (IOException e) {
+        return null;
+      }
+    }
+
+    private String writeJson(ObjectNode out) {
+      try {
+        return json.writeValueAsString(out);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
 
@@ -276,15 +299,8 @@ public final class StreamsLikers {
     String guarantee = args[8];
     boolean blob = "blob".equals(System.getProperty("kastor.layout", "keys"));
 
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
-    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
-    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-    StreamsConfig config = new StreamsConfig(props);
-    long commitIntervalMs = config.getLong(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+    StreamsConfig config = new StreamsConfig(PeerSettings.properties(bootstrap, applicationId, stateDir, threads, guarantee));
+    long commitIntervalMs = PeerSettings.commitIntervalMs(config);
 
     int partitions = createOutputTopic(bootstrap, inputs.get(0), output);
 
