@@ -90,12 +90,19 @@ async function runPeer<T>(main: string, args: (stateDir: string) => string[]): P
     '-cp', `${JAR}:${LIBS}/*`, `dev.kastor.bench.${main}`, ...args(stateDir),
   ];
   try {
+    // Kafka Streams' log (WARN and up) is shown when the peer fails, not on every run.
     const out = await new Promise<string>((resolveRun, reject) => {
-      const child = spawn('java', jvm, { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn('java', jvm, { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
+      let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-64_000)));
       child.on('error', reject);
-      child.on('exit', (code) => (code === 0 ? resolveRun(stdout) : reject(new Error(`${main} exited with ${code}`))));
+      child.on('exit', (code) => {
+        if (code === 0) return resolveRun(stdout);
+        process.stderr.write(stderr);
+        reject(new Error(`${main} exited with ${code}`));
+      });
     });
     const line = /STREAMS_RESULT (\{.*\})/.exec(out);
     if (!line) throw new Error(`${main} printed no result: ${out}`);
