@@ -45,3 +45,56 @@ export async function rawConsume(brokers: string, topic: string, records: number
     await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   }
 }
+
+export interface TopicContents {
+  /** Records read (read_committed: aborted transactions left out). */
+  readonly records: number;
+  /** The last value per key. */
+  readonly latest: Map<string, string>;
+}
+
+/**
+ * Reads `topic` from the beginning to its end — every partition's end-of-partition reached — and
+ * keeps the last value of each key: what the benchmark checks a peer's (and kastor's) emitted
+ * counts with; `each` sees every keyed record in partition order. For topics nobody writes to any
+ * more.
+ */
+export async function readToEnd(brokers: string, topic: string, groupId: string, each?: (key: string, value: string) => void, timeoutMs = 120_000): Promise<TopicContents> {
+  const consumer = new Kafka.KafkaConsumer(
+    { 'metadata.broker.list': brokers, 'group.id': groupId, 'enable.auto.commit': false, 'enable.partition.eof': true, 'client.id': 'kastor-bench-read' },
+    { 'auto.offset.reset': 'earliest' },
+  );
+  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  try {
+    const metadata = await new Promise<Kafka.Metadata>((resolve, reject) =>
+      consumer.getMetadata({ topic, timeout: 10_000 }, (err, data) => (err ? reject(err) : resolve(data))));
+    const partitions = metadata.topics.find((t) => t.name === topic)?.partitions.map((p) => p.id) ?? [];
+    if (partitions.length === 0) throw new Error(`topic ${topic} has no partitions (does it exist?)`);
+    // node-rdkafka emits each batch's messages and end-of-partition events in the order librdkafka
+    // saw them, before the consume callback.
+    const ended = new Set<number>();
+    const latest = new Map<string, string>();
+    let records = 0;
+    consumer.on('data', (m) => {
+      records++;
+      ended.delete(m.partition);
+      if (m.key === null || m.key === undefined || !m.value) return;
+      const key = m.key.toString();
+      const value = m.value.toString();
+      latest.set(key, value);
+      each?.(key, value);
+    });
+    consumer.on('partition.eof', (eof) => ended.add(eof.partition));
+    consumer.assign(partitions.map((partition) => ({ topic, partition, offset: 0 })));
+    consumer.setDefaultConsumeTimeout(100);
+    const deadline = now() + timeoutMs;
+    while (ended.size < partitions.length) {
+      await new Promise<void>((resolve, reject) =>
+        consumer.consume(10_000, (err) => (err && err.code !== Kafka.CODES.ERRORS.ERR__TIMED_OUT ? reject(err) : resolve())));
+      if (now() > deadline) throw new Error(`read ${records} records of ${topic} in ${timeoutMs} ms without reaching its end`);
+    }
+    return { records, latest };
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}

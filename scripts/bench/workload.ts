@@ -116,6 +116,25 @@ export function* likeEvents(sizes: WorkloadSizes, seed = 7): Generator<PostLiked
   }
 }
 
+/**
+ * What the likes make of the posts, as the post actor counts them (one like per user): each liked
+ * post's final number of likers, and the number of changes — likes that were not a repeat, each of
+ * which emits the post's counts once.
+ */
+export function likeTruth(sizes: WorkloadSizes, seed = 7): { likes: Map<string, number>; changes: number } {
+  const likers = new Map<string, Set<string>>();
+  let changes = 0;
+  for (const like of likeEvents(sizes, seed)) {
+    let set = likers.get(like.postId);
+    if (!set) likers.set(like.postId, (set = new Set()));
+    if (!set.has(like.userId)) {
+      set.add(like.userId);
+      changes++;
+    }
+  }
+  return { likes: new Map([...likers].map(([post, set]) => [post, set.size])), changes };
+}
+
 /** Events as records for a producer: `{topic, key, value}` in batches of `size`. */
 export function* recordBatches(topic: string, events: Iterable<{ key: string }>, size = 10_000): Generator<Array<{ topic: string; key: string; value: string }>> {
   let batch: Array<{ topic: string; key: string; value: string }> = [];
