@@ -71,6 +71,9 @@ export const gettaxiUnreached: IntentionallyUnreached = {
       'a second taxi for a ride: the matcher proposes a ride to one taxi at a time; seed 7 (10 min, with and without faults) counts 0 revocations',
   },
   'gettaxi.taxi': {
+    'free --taxi.assignment_proposed--> (stay)':
+      'a proposal to a taxi whose driver went off duty: the taxi withdraws from its cells when it does, so only a proposal already on its way reaches it; '
+      + 'since the edge sends each request on its own, seed 7 (10 min, all faults) never interleaves them so; spec/actors/gettaxi/taxiMachine.spec.ts covers it',
     'assigned --taxi.assignment_revoked--> free [sameRide]': 'revocations come only from a ride matched twice (gettaxi.ride otherTaxi above)',
     'assigned --taxi.assignment_proposed--> (stay) [sameRide]': 'the same proposal again under a new event id: the matcher never re-proposes a ride to the taxi that holds it',
     'onRide --taxi.assignment_proposed--> (stay) [inline]':
