@@ -11,7 +11,7 @@
  * A broker that is down does not crash the process: clients connect with retries, librdkafka
  * reconnects on its own, and its errors go to the logger (default: JSON lines on stderr).
  */
-import { type Observable, Subject } from 'rxjs';
+import { type Observable, ReplaySubject } from 'rxjs';
 import type { Broker, ConsumerOptions, GroupConsumer, Producer, ProducerOptions, ReadOptions } from '../../src/broker/Broker.js';
 import type { BrokerRecord, TopicPartition } from '../../src/broker/Record.js';
 import { BrokerError } from '../../src/broker/errors.js';
@@ -45,8 +45,9 @@ export class KafkaBroker implements Broker {
   private readonly producers = new Set<Closable>();
   private readonly consumers = new Set<Closable>();
   private clientCount = 0;
-  private readonly fatal$ = new Subject<BrokerError>();
-  /** A fatal error of any client of this broker (kafkaErrors.ts `isFatal`), as it happens. */
+  /** Replayed: a client made before the runtime subscribed (the edge's producer) may fail first. */
+  private readonly fatal$ = new ReplaySubject<BrokerError>(1);
+  /** A fatal error of any client of this broker (kafkaErrors.ts `isFatal`). */
   readonly fatalErrors: Observable<BrokerError> = this.fatal$.asObservable();
   private closing: Promise<void> | undefined;
 
