@@ -14,7 +14,7 @@
  */
 import type Kafka from 'node-rdkafka';
 import type { Message } from 'node-rdkafka';
-import { CODES, describe, errorCode } from './kafkaErrors.js';
+import { CODES, describe, errorCode, isFatal } from './kafkaErrors.js';
 
 export interface ConsumeLoopOptions {
   readonly fetchSize: number;
@@ -22,6 +22,11 @@ export interface ConsumeLoopOptions {
   readonly onMessages: (messages: Message[]) => void;
   /** A consume error worth reporting (time-outs are not); called once per distinct error in a row. */
   readonly onError: (description: string) => void;
+  /**
+   * librdkafka gave up on the client (a static member fenced by a newer instance, say): told once;
+   * the loop goes on polling (every call fails the same way) until its owner stops it.
+   */
+  readonly onFatal: (error: unknown) => void;
 }
 
 /** After an error the next call waits this long: errors come back at once, do not spin. */
@@ -33,6 +38,7 @@ export class ConsumeLoop {
   private draining = false;
   private waited: Message[] | undefined;
   private lastError = '';
+  private fatal = false;
 
   constructor(
     private readonly client: Kafka.KafkaConsumer,
@@ -97,6 +103,10 @@ export class ConsumeLoop {
   }
 
   private failed(e: unknown): void {
+    if (isFatal(e) && !this.fatal) {
+      this.fatal = true;
+      this.options.onFatal(e);
+    }
     const code = errorCode(e);
     const quiet = code === CODES.ERR__TIMED_OUT || code === CODES.ERR__TIMED_OUT_QUEUE || code === CODES.ERR__PARTITION_EOF;
     const text = describe(e);

@@ -11,7 +11,7 @@
  * A broker that is down does not crash the process: clients connect with retries, librdkafka
  * reconnects on its own, and its errors go to the logger (default: JSON lines on stderr).
  */
-import type { Observable } from 'rxjs';
+import { type Observable, ReplaySubject } from 'rxjs';
 import type { Broker, ConsumerOptions, GroupConsumer, Producer, ProducerOptions, ReadOptions } from '../../src/broker/Broker.js';
 import type { BrokerRecord, TopicPartition } from '../../src/broker/Record.js';
 import { BrokerError } from '../../src/broker/errors.js';
@@ -45,6 +45,10 @@ export class KafkaBroker implements Broker {
   private readonly producers = new Set<Closable>();
   private readonly consumers = new Set<Closable>();
   private clientCount = 0;
+  /** Replayed: a client made before the runtime subscribed (the edge's producer) may fail first. */
+  private readonly fatal$ = new ReplaySubject<BrokerError>(1);
+  /** A fatal error of any client of this broker (kafkaErrors.ts `isFatal`). */
+  readonly fatalErrors: Observable<BrokerError> = this.fatal$.asObservable();
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: KafkaBrokerOptions) {
@@ -61,6 +65,7 @@ export class KafkaBroker implements Broker {
       topics: this.admin.topicCache,
       logger: this.logger,
       onClosed: () => this.producers.delete(producer),
+      onFatal: (error) => this.fatal$.next(error),
     });
     this.producers.add(producer);
     return producer;
@@ -83,6 +88,7 @@ export class KafkaBroker implements Broker {
       topics: this.admin.topicCache,
       closeTimeoutMs: this.options.closeTimeoutMs,
       onClosed: () => this.consumers.delete(consumer),
+      onFatal: (error) => this.fatal$.next(error),
     });
     this.consumers.add(consumer);
     return consumer;

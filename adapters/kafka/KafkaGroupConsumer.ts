@@ -23,7 +23,7 @@
  */
 import Kafka from 'node-rdkafka';
 import type { LibrdKafkaError, Message, TopicPartition as RdTopicPartition } from 'node-rdkafka';
-import { Observable, Subject } from 'rxjs';
+import { Observable, ReplaySubject, Subject } from 'rxjs';
 import type { AssignedPartition, ConsumerOptions, GroupConsumer, StartPosition } from '../../src/broker/Broker.js';
 import { BrokerError, UnknownTopic } from '../../src/broker/errors.js';
 import { tpKey, type BrokerRecord, type TopicPartition, type TopicPartitionOffset } from '../../src/broker/Record.js';
@@ -51,6 +51,8 @@ export interface KafkaGroupConsumerOptions {
   /** Timeout of committed-offset and seek requests; commits get three times as long. */
   readonly requestTimeoutMs?: number;
   readonly onClosed?: () => void;
+  /** librdkafka gave up on the client (a fatal error): told once, after `assignments` failed with it. */
+  readonly onFatal?: (error: BrokerError) => void;
 }
 
 const DEFAULT_MAX_BATCH = 500;
@@ -60,12 +62,14 @@ const OFFSET_END = -1;
 
 export class KafkaGroupConsumer implements GroupConsumer {
   readonly assignments: Observable<AssignedPartition>;
+  readonly assignment: Observable<readonly TopicPartition[]>;
 
   private readonly client: Kafka.KafkaConsumer;
   private readonly ready: Promise<void>;
   private readonly loop: ConsumeLoop;
   private readonly commits: OffsetCommits;
   private readonly assigned$ = new Subject<AssignedPartition>();
+  private readonly assignment$ = new ReplaySubject<readonly TopicPartition[]>(1);
   private readonly feeds = new Map<string, PartitionFeed>();
   /** Partitions librdkafka has in its assignment (ours to unassign). */
   private readonly held = new Map<string, TopicPartition>();
@@ -75,6 +79,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
   private rebalances: Promise<void> = Promise.resolve();
   private joined = false;
   private closed = false;
+  private fatal = false;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: KafkaGroupConsumerOptions) {
@@ -91,13 +96,14 @@ export class KafkaGroupConsumer implements GroupConsumer {
       }),
       consumerTopicConfig(consumer.autoOffsetReset ?? 'earliest'),
     );
-    logClientEvents(this.client, logger, settings.clientId);
+    logClientEvents(this.client, logger, settings.clientId, (error) => this.failedFatally(error));
     this.loop = new ConsumeLoop(this.client, {
       fetchSize: options.fetchSize ?? Math.max(this.maxBatchSize, 1_000),
       waitMs: options.consumeTimeoutMs ?? 100,
       onMessages: (messages) => this.dispatch(messages),
       // e.g. a subscribed topic deleted meanwhile; librdkafka keeps going.
       onError: (error) => logger.warn('consume error', { group: this.group, error }),
+      onFatal: (error) => this.failedFatally(toBrokerError(error, { action: `consume for group ${this.group}` })),
     });
     this.ready = connectWithRetry(this.client, { logger, clientName: settings.clientId, cancelled: () => this.closed });
     this.ready.then(
@@ -113,6 +119,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
       seek: (tpo) => this.seek(tpo),
       positionOf: (tp, start) => this.positionOf(tp, start),
     };
+    this.assignment = this.assignment$.asObservable();
     this.assignments = new Observable<AssignedPartition>((subscriber) => {
       const subscription = this.assigned$.subscribe(subscriber);
       this.join();
@@ -204,6 +211,18 @@ export class KafkaGroupConsumer implements GroupConsumer {
       });
   }
 
+  /**
+   * librdkafka gave up on the client (a static member fenced by a newer one with its
+   * group.instance.id, say): no partition of ours moves again. Whoever reads them hears it, then
+   * the owner; once, whichever way librdkafka said it (an error event or a consume error).
+   */
+  private failedFatally(error: BrokerError): void {
+    if (this.fatal) return;
+    this.fatal = true;
+    if (!this.closed) this.assigned$.error(error);
+    this.options.onFatal?.(error);
+  }
+
   private cooperative(): boolean {
     return this.client.rebalanceProtocol() === 'COOPERATIVE';
   }
@@ -229,6 +248,9 @@ export class KafkaGroupConsumer implements GroupConsumer {
       feed.assigned();
       if (this.closed) void feed.end(0);
     }
+    // librdkafka calls back on every rebalance, with no partition when none is new to this member:
+    // so even a member given nothing learns that it has joined.
+    if (!this.closed) this.assignment$.next([...this.held.values()]);
   }
 
   private async onRevoke(tps: TopicPartition[]): Promise<void> {
@@ -241,6 +263,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
       this.feeds.delete(tpKey(tp));
       this.held.delete(tpKey(tp));
     }
+    if (!this.closed) this.assignment$.next([...this.held.values()]);
     if (!this.client.isConnected()) return;
     if (this.cooperative()) this.client.incrementalUnassign(tps);
     else this.client.unassign();
@@ -300,6 +323,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
     // In-flight batches finish (bounded); every partition's `batches` completes.
     await Promise.all([...this.feeds.values()].map((f) => f.end(this.options.closeTimeoutMs ?? 10_000)));
     this.assigned$.complete();
+    this.assignment$.complete();
     let connected = true;
     try {
       await this.ready;

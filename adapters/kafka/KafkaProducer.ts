@@ -37,6 +37,8 @@ export interface KafkaProducerOptions {
   /** Bound on `flush()` and on the flush inside `close()`. */
   readonly flushTimeoutMs?: number;
   readonly onClosed?: () => void;
+  /** librdkafka gave up on the client (a fatal error): told once. */
+  readonly onFatal?: (error: BrokerError) => void;
 }
 
 /** The delivery reports one `send` waits for. */
@@ -95,12 +97,13 @@ export class KafkaProducer implements Producer {
     const { settings, logger } = options;
     const config = producerConfig(settings, options.profile);
     this.client = new Kafka.Producer(config.global, config.topic);
-    logClientEvents(this.client, logger, settings.clientId);
-    this.client.on('event.error', (err: LibrdKafkaError) => {
-      if (err.isFatal && this.options.profile === 'reliable') {
-        // An idempotent producer that lost its sequence state cannot go on; the process should.
-        this.fatal = toBrokerError(err, { action: 'idempotent producer failed' });
-      }
+    logClientEvents(this.client, logger, settings.clientId, (error) => {
+      // An idempotent producer fenced or out of sequence cannot go on: every send from now on, and
+      // every one awaiting its delivery reports, fails with the cause; the owner ends the process.
+      this.fatal = error;
+      for (const a of this.awaited.values()) a.delivery.failed(error);
+      this.awaited.clear();
+      options.onFatal?.(error);
     });
     this.client.on('delivery-report', (err, report) => this.onDeliveryReport(err, report));
     this.ready = connectWithRetry(this.client, {

@@ -6,11 +6,14 @@
  * - `disconnect(cb)` called while a disconnect is already running never calls `cb`; so each client
  *   is disconnected exactly once and everyone awaits that one promise.
  * librdkafka reports trouble through `event.error` and keeps retrying by itself; those events are
- * logged, never thrown (a throw from an EventEmitter handler would end the process).
+ * logged, never thrown (a throw from an EventEmitter handler would end the process). The exception
+ * is a fatal error (kafkaErrors.ts `isFatal`): librdkafka stops retrying, the client is done for,
+ * and the owner is told once through `onFatal`.
  */
 import type Kafka from 'node-rdkafka';
 import type { LibrdKafkaError } from 'node-rdkafka';
-import { describe, errorCode } from './kafkaErrors.js';
+import type { BrokerError } from '../../src/broker/errors.js';
+import { describe, errorCode, isFatal, toBrokerError } from './kafkaErrors.js';
 import type { KafkaLogger } from './logger.js';
 
 type AnyClient = Kafka.Producer | Kafka.KafkaConsumer;
@@ -18,15 +21,18 @@ type AnyClient = Kafka.Producer | Kafka.KafkaConsumer;
 /** The same complaint is logged at most once per this interval per client (with a repeat count). */
 const REPEAT_INTERVAL_MS = 10_000;
 
-export function logClientEvents(client: AnyClient, logger: KafkaLogger, clientName: string): void {
+export function logClientEvents(client: AnyClient, logger: KafkaLogger, clientName: string, onFatal?: (error: BrokerError) => void): void {
   // librdkafka repeats the same errors on every reconnect attempt while a broker is down.
   const seen = new Map<string, { lastLoggedAt: number; suppressed: number }>();
+  let fatal = false;
   // Both client types emit `event.error`; the union of their typed `on` overloads is not callable.
   (client as Kafka.Producer).on('event.error', (err: LibrdKafkaError) => {
+    const first = isFatal(err) && !fatal;
+    if (first) fatal = true;
     const text = describe(err);
     const now = Date.now();
     const entry = seen.get(text);
-    if (entry !== undefined && now - entry.lastLoggedAt < REPEAT_INTERVAL_MS) {
+    if (!first && entry !== undefined && now - entry.lastLoggedAt < REPEAT_INTERVAL_MS) {
       entry.suppressed++;
       return;
     }
@@ -36,9 +42,10 @@ export function logClientEvents(client: AnyClient, logger: KafkaLogger, clientNa
       client: clientName,
       code: errorCode(err),
       error: err.message,
-      fatal: err.isFatal ?? false,
+      fatal: isFatal(err),
       ...(repeated > 0 ? { repeatedSinceLast: repeated } : {}),
     });
+    if (first) onFatal?.(toBrokerError(err, { action: `kafka client ${clientName}` }));
   });
 }
 

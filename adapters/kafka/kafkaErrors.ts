@@ -2,6 +2,10 @@
  * librdkafka error codes → the broker port's error hierarchy (src/broker/errors.ts). Every
  * BrokerError built here keeps the LibrdKafkaError as `cause`; `retriable` is librdkafka's own
  * verdict where it gives one (`isRetriable`), else the transient codes listed below.
+ *
+ * `fatal`: librdkafka says the client cannot go on — code ERR__FATAL (-150, "Fatal error": an
+ * idempotent producer fenced or out of sequence, a static consumer fenced by a newer instance) or
+ * any error it marks `isFatal`. Such a BrokerError is never retriable: the process must end.
  */
 import { createRequire } from 'node:module';
 import Kafka from 'node-rdkafka';
@@ -75,9 +79,15 @@ export function errorCode(e: unknown): number | undefined {
   return codeByText.get(String(e.message).toLowerCase()) ?? -1;
 }
 
+/** librdkafka gave up on the client: ERR__FATAL, or an error it marks fatal. */
+export function isFatal(e: unknown): boolean {
+  if (!isLibrdKafkaError(e)) return false;
+  return e.isFatal === true || errorCode(e) === CODES.ERR__FATAL;
+}
+
 export function isRetriable(e: unknown): boolean {
   if (!isLibrdKafkaError(e)) return false;
-  if (e.isFatal) return false;
+  if (isFatal(e)) return false;
   return e.isRetriable === true || TRANSIENT.has(errorCode(e) ?? -1);
 }
 
@@ -91,6 +101,9 @@ export interface ErrorContext {
 /** Wraps whatever node-rdkafka threw or reported into a BrokerError naming the action. */
 export function toBrokerError(e: unknown, context: ErrorContext): BrokerError {
   if (e instanceof BrokerError) return e;
+  if (isFatal(e)) {
+    return new BrokerError(`${context.action}: librdkafka fatal error, the client cannot go on: ${describe(e)}`, { fatal: true, cause: e });
+  }
   const code = errorCode(e);
   const { topic, partition } = context;
   if (topic !== undefined && (code === CODES.ERR__UNKNOWN_TOPIC || code === CODES.ERR_UNKNOWN_TOPIC_OR_PART)) {

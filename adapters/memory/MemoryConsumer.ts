@@ -6,7 +6,7 @@
  * `assignments` is hot, but a late subscriber first gets the partitions the member holds now, so
  * subscribing after an `await` loses nothing.
  */
-import { Observable, Subject, throwError } from 'rxjs';
+import { Observable, ReplaySubject, Subject, throwError } from 'rxjs';
 import type { AssignedPartition, ConsumerOptions, GroupConsumer } from '../../src/broker/Broker.js';
 import { BrokerError } from '../../src/broker/errors.js';
 import type { TopicPartition, TopicPartitionOffset } from '../../src/broker/Record.js';
@@ -35,8 +35,10 @@ type State = 'active' | 'closing' | 'closed';
 
 export class MemoryConsumer implements GroupConsumer, GroupMember {
   readonly assignments: Observable<AssignedPartition>;
+  readonly assignment: Observable<readonly TopicPartition[]>;
   readonly topics: readonly string[];
   private readonly subject = new Subject<AssignedPartition>();
+  private readonly whole = new ReplaySubject<readonly TopicPartition[]>(1);
   private readonly maxBatchSize: number;
   private readonly autoOffsetReset: 'earliest' | 'latest';
   private current: PartitionStream[] = [];
@@ -51,6 +53,7 @@ export class MemoryConsumer implements GroupConsumer, GroupMember {
     this.topics = [...new Set(options.topics)];
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.autoOffsetReset = options.autoOffsetReset ?? 'earliest';
+    this.assignment = this.whole.asObservable();
     this.assignments = new Observable<AssignedPartition>((subscriber) => {
       for (const stream of this.current) if (!stream.isRevoked) subscriber.next(stream);
       return this.subject.subscribe(subscriber);
@@ -143,6 +146,7 @@ export class MemoryConsumer implements GroupConsumer, GroupMember {
     }
     this.current = streams;
     for (const s of streams) this.subject.next(s);
+    this.whole.next(streams.map((s) => ({ topic: s.topic, partition: s.partition })));
   }
 
   expel(error: BrokerError): void {
@@ -152,6 +156,7 @@ export class MemoryConsumer implements GroupConsumer, GroupMember {
     this.state = 'closed';
     this.context.closed(this);
     this.subject.error(error);
+    this.whole.complete();
   }
 
   private end(): void {
@@ -161,6 +166,7 @@ export class MemoryConsumer implements GroupConsumer, GroupMember {
     this.context.coordinator.remove(this);
     this.context.closed(this);
     this.subject.complete();
+    this.whole.complete();
   }
 
   private assertOpen(): void {

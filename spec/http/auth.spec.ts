@@ -131,7 +131,7 @@ describe('authentication and authorisation on every route of every application',
     http.addHook('onRoute', (route) => {
       for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
     });
-    processRoutes(http, { healthy: () => true, ready: () => true, metrics: () => metrics.render() });
+    processRoutes(http, { healthy: () => true, readiness: () => ({ ready: true }), metrics: () => metrics.render() });
     for (const h of hosted) h.routes(http);
     await http.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;

@@ -11,6 +11,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from './Record.js';
+import type { BrokerError } from './errors.js';
 
 export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
 
@@ -106,6 +107,13 @@ export interface AssignedPartition extends TopicPartition {
 export interface GroupConsumer {
   /** Every partition given to this member, each time it is given (again after a rebalance). */
   readonly assignments: Observable<AssignedPartition>;
+  /**
+   * After each rebalance this member took part in, every partition it holds from then on (empty
+   * when it was given none: another member holds them all). Emitted once the partitions new to it
+   * went out on `assignments`. Optional: without it, a member knows it joined only once it got a
+   * partition.
+   */
+  readonly assignment?: Observable<readonly TopicPartition[]>;
   /** Advisory offsets (next offset to read) stored in the group. */
   commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
   committed(tps: readonly TopicPartition[]): Promise<TopicPartitionOffset[]>;
@@ -131,6 +139,11 @@ export interface Broker {
    * offset order, then completes. Nothing is committed anywhere.
    */
   readPartition(tp: TopicPartition, options?: ReadOptions): Observable<readonly BrokerRecord[]>;
+  /**
+   * Errors after which a client of this broker cannot go on and no retry can help (Kafka:
+   * librdkafka's fatal errors, e.g. an idempotent producer fenced). The process should end.
+   */
+  readonly fatalErrors?: Observable<BrokerError>;
   /** Releases every client the broker object holds. */
   close(): Promise<void>;
 }

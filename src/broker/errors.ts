@@ -4,11 +4,22 @@
  */
 export class BrokerError extends Error {
   readonly retriable: boolean;
-  constructor(message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+  /**
+   * The client that met it cannot go on (Kafka: librdkafka's fatal errors): neither a retry nor a
+   * stage restart helps, the process must end for its supervisor to start a fresh one.
+   */
+  readonly fatal: boolean;
+  constructor(message: string, options: { retriable?: boolean; fatal?: boolean; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
-    this.retriable = options.retriable ?? false;
+    this.fatal = options.fatal ?? false;
+    this.retriable = !this.fatal && (options.retriable ?? false);
   }
+}
+
+/** Whether an error is a BrokerError after which the process must end. */
+export function isFatalBrokerError(e: unknown): e is BrokerError {
+  return e instanceof BrokerError && e.fatal;
 }
 
 export class UnknownTopic extends BrokerError {

@@ -97,7 +97,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   const lagGauge = metrics.gauge('kastor_consumer_lag', 'High watermark minus the offset the stage stored');
   processRoutes(http, {
     healthy: () => runtime.healthy,
-    ready: () => runtime.ready,
+    readiness: () => runtime.readiness,
     metrics: async () => {
       try {
         for (const l of await runtimeLag(runtime, broker, store)) {

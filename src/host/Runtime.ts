@@ -4,6 +4,7 @@
  * its own StageRunner under its own StageSupervisor (so a failing stage is restarted without
  * touching the others; a stage that keeps failing is reported to `onFatal`).
  */
+import type { Subscription } from 'rxjs';
 import type { InspectionEvent } from 'xstate';
 import { defaultSupervision } from '../../config/supervision.js';
 import type { Broker, Producer } from '../broker/Broker.js';
@@ -41,7 +42,8 @@ export interface RuntimeOptions {
   /** How failed stages are restarted (default: config/supervision.ts). */
   readonly supervision?: SupervisionPolicy;
   /**
-   * An unrecoverable fault (a stage's supervisor gave up): the process should exit non-zero.
+   * An unrecoverable fault (a stage's supervisor gave up, or a broker client met a fatal error:
+   * Broker.fatalErrors): the process should exit non-zero.
    * Called once; without it, the given-up stage stays down and the runtime unhealthy.
    */
   readonly onFatal?: (error: Error) => void;
@@ -57,11 +59,26 @@ export interface RuntimeOptions {
   readonly inspect?: (host: string, event: InspectionEvent) => void;
 }
 
+/** What a stage holds here and whether it is ready: every partition it was assigned is restored. */
+export interface StageReadiness {
+  readonly ready: boolean;
+  /** Partitions assigned to this instance, by topic (empty: another instance holds them all). */
+  readonly assigned: Readonly<Record<string, readonly number[]>>;
+  /** Assigned partitions (`topic/partition`) still being restored. */
+  readonly restoring: readonly string[];
+}
+
+export interface RuntimeReadiness {
+  readonly ready: boolean;
+  readonly stages: Readonly<Record<string, StageReadiness>>;
+}
+
 export class Runtime {
   private readonly supervisors: StageSupervisor[] = [];
   private readonly hosts = new Map<string, ActorHost>();
   private producer?: Producer;
   private fatal = false;
+  private fatalErrors?: Subscription;
 
   constructor(readonly apps: readonly AppDefinition[], private readonly options: RuntimeOptions) {}
 
@@ -76,6 +93,8 @@ export class Runtime {
   }
 
   async start(): Promise<void> {
+    // A client that cannot go on ends the process, whichever stage (or none) it serves.
+    this.fatalErrors = this.options.broker.fatalErrors?.subscribe((error) => this.failed(error));
     await this.ensureTopics();
     this.producer = this.options.broker.producer({ profile: 'reliable', clientId: 'kastor-outbox' });
     const metrics = this.options.metrics;
@@ -89,12 +108,14 @@ export class Runtime {
 
   /** Graceful: every runner drains and commits, then the producer flushes. */
   async stop(): Promise<void> {
+    this.fatalErrors?.unsubscribe();
     await Promise.all(this.supervisors.map((s) => s.stop()));
     await this.producer?.close();
   }
 
   /** As kill -9: nothing more is written or flushed, and no stage is restarted. */
   async kill(): Promise<void> {
+    this.fatalErrors?.unsubscribe();
     await Promise.all(this.supervisors.map((s) => s.kill(new Error('runtime killed'))));
   }
 
@@ -114,9 +135,28 @@ export class Runtime {
     return new Map(this.supervisors.map((s) => [s.stage.name, s.status]));
   }
 
-  /** Healthy, and every stage got its partitions and restored them from its stored offsets. */
+  /**
+   * Healthy, and every stage joined its group and restored each partition it was assigned from its
+   * stored offsets (or changelog). A stage assigned nothing here (another instance holds all its
+   * partitions) is ready.
+   */
   get ready(): boolean {
     return this.healthy && this.supervisors.every((s) => s.runner.restored);
+  }
+
+  /** `ready`, with what each stage holds on this instance and what it still restores. */
+  get readiness(): RuntimeReadiness {
+    const stages: Record<string, StageReadiness> = {};
+    for (const s of this.supervisors) {
+      const assigned: Record<string, number[]> = {};
+      for (const key of s.runner.assignments) {
+        const cut = key.lastIndexOf('/');
+        (assigned[key.slice(0, cut)] ??= []).push(Number(key.slice(cut + 1)));
+      }
+      for (const partitions of Object.values(assigned)) partitions.sort((a, b) => a - b);
+      stages[s.stage.name] = { ready: s.status === 'running' && s.runner.restored, assigned, restoring: s.runner.restoring };
+    }
+    return { ready: this.ready, stages };
   }
 
   /** Every stage runs: none is backing off, given up, crashed or stopped. */
@@ -181,12 +221,15 @@ export class Runtime {
       clock: o.clock,
       logger: o.logger,
       metrics: o.metrics,
-      onGiveUp: (error) => {
-        if (this.fatal) return;
-        this.fatal = true;
-        o.onFatal?.(error);
-      },
+      onGiveUp: (error) => this.failed(error),
     });
+  }
+
+  /** Reported once: the process should end. */
+  private failed(error: Error): void {
+    if (this.fatal) return;
+    this.fatal = true;
+    this.options.onFatal?.(error);
   }
 
   private runnerFor(app: AppDefinition, stage: Stage, onFatal: (error: Error) => void): StageRunner {

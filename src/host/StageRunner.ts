@@ -21,6 +21,7 @@ import { type Subscription, concatMap, defer, from, mergeMap, finalize } from 'r
 import type { Broker, GroupConsumer, Producer, RecordBatch } from '../broker/Broker.js';
 import type { BrokerRecord, OutgoingRecord, TopicPartitionOffset } from '../broker/Record.js';
 import { tpKey } from '../broker/Record.js';
+import { isFatalBrokerError } from '../broker/errors.js';
 import type { Clock } from '../clock/Clock.js';
 import type { Logger } from '../log/Logger.js';
 import { silentLogger } from '../log/Logger.js';
@@ -89,6 +90,10 @@ export class StageRunner implements LocalCommitter {
   private readonly assigned = new Set<string>();
   private crashError?: Error;
   private assignedOnce = false;
+  /** The consumer said what it holds at least once (an empty assignment included). */
+  private assignmentKnown = false;
+  /** Assigned partitions not yet handed to the stage: their state is being restored. */
+  private readonly restoringKeys = new Set<string>();
   private resolveCrash!: (e: Error) => void;
   private readonly queue: Pending[] = [];
   /** A flush is scheduled or running: batches that arrive join its queue. */
@@ -129,7 +134,15 @@ export class StageRunner implements LocalCommitter {
    * (every assigned partition is then read from its stored offset).
    */
   get restored(): boolean {
-    return this.assignedOnce && !this.changelog?.restoring;
+    // A consumer that reports whole assignments tells a member given nothing that it joined; with
+    // one that does not, joining is only known from a first partition.
+    const joined = this.consumer?.assignment ? this.assignmentKnown : this.assignedOnce;
+    return joined && this.restoringKeys.size === 0 && !this.changelog?.restoring;
+  }
+
+  /** Assigned partitions (`topic/partition`) still being restored before they are read. */
+  get restoring(): readonly string[] {
+    return [...this.restoringKeys];
   }
 
   /** Partitions currently assigned to this runner. */
@@ -150,14 +163,17 @@ export class StageRunner implements LocalCommitter {
       autoOffsetReset: 'earliest',
     });
     this.consumer = consumer;
+    const whole = consumer.assignment?.subscribe(() => (this.assignmentKnown = true));
     this.subscription = consumer.assignments
       .pipe(
         mergeMap((partition) => {
           const key = tpKey(partition);
           this.assigned.add(key);
           this.assignedOnce = true;
+          this.restoringKeys.add(key);
           return from(this.changelog?.restore(partition.partition) ?? Promise.resolve()).pipe(
             concatMap(() => {
+              this.restoringKeys.delete(key);
               this.stage.assigned?.(partition.topic, partition.partition);
               const stored = this.opts.store.offsets([partition]).get(key);
               // The store is the truth; with no stored offset the stage has no state for the
@@ -168,6 +184,7 @@ export class StageRunner implements LocalCommitter {
             }),
             finalize(() => {
               this.assigned.delete(key);
+              this.restoringKeys.delete(key);
               this.changelog?.forget(partition.partition);
               this.stage.revoked?.(partition.topic, partition.partition);
             }),
@@ -175,6 +192,7 @@ export class StageRunner implements LocalCommitter {
         }),
       )
       .subscribe({ error: (e: unknown) => this.fatal(asError(e)) });
+    if (whole) this.subscription.add(whole);
   }
 
   /** Drains: stops intake, lets the batches in flight commit, flushes the producer. */
@@ -223,7 +241,9 @@ export class StageRunner implements LocalCommitter {
       // The runner crashed or stopped while producing (nobody awaits a timer's commit): the rows
       // stay in the outbox, and the next start re-sends them.
       if (e instanceof SimulatedCrash) return;
-      throw e;
+      if (!isFatalBrokerError(e)) throw e;
+      this.fatal(e);
+      return;
     }
     this.opts.store.deleteOutbox(seqs);
   }
@@ -429,6 +449,8 @@ export class StageRunner implements LocalCommitter {
         return;
       } catch (e) {
         if (this.state === 'crashed' || this.state === 'stopped') throw new SimulatedCrash('stored');
+        // The producer cannot go on (librdkafka's fatal error): retrying would stall for ever.
+        if (isFatalBrokerError(e)) throw e;
         this.log.warn('outbox produce failed, retrying', { error: e, attempt });
         await this.sleep(defaultBackoff(Math.min(attempt, 6)));
       }

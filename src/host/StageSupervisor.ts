@@ -9,6 +9,9 @@
  * `initialBackoffMs` up to `maxBackoffMs`; past that the supervisor gives up and reports an
  * unrecoverable fault, which ends the process non-zero so that the outer supervisor restarts it.
  *
+ * A fatal broker error (the client cannot go on, src/broker/errors.ts) is not the stage's fault and no
+ * restart mends it: the supervisor gives up on it at once.
+ *
  * Only failures the runner reports as fatal are supervised. A kill — the runtime's, or a crash the
  * simulation injects (SimulatedCrash) — is the death of the whole process, restarted from outside.
  */
@@ -16,6 +19,7 @@ import type { Clock, TimerHandle } from '../clock/Clock.js';
 import type { Logger } from '../log/Logger.js';
 import { silentLogger } from '../log/Logger.js';
 import type { Metrics } from '../metrics/Metrics.js';
+import { isFatalBrokerError } from '../broker/errors.js';
 import type { Stage } from './Stage.js';
 import type { StageRunner } from './StageRunner.js';
 
@@ -51,8 +55,8 @@ export interface StageSupervisorOptions {
   readonly clock: Clock;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
-  /** The policy gave up on the stage. */
-  readonly onGiveUp: (error: StageGaveUp) => void;
+  /** The policy gave up on the stage (StageGaveUp), or a fatal broker error ended it. */
+  readonly onGiveUp: (error: Error) => void;
 }
 
 export class StageSupervisor {
@@ -121,6 +125,12 @@ export class StageSupervisor {
     const { maxRestarts, windowMs, initialBackoffMs, maxBackoffMs } = this.opts.policy;
     const now = this.opts.clock.now();
     this.restarts = this.restarts.filter((at) => at > now - windowMs);
+    if (isFatalBrokerError(error)) {
+      this.phase = 'given-up';
+      this.log.error('stage cannot go on: its broker client met a fatal error', { error });
+      this.opts.onGiveUp(error);
+      return;
+    }
     if (this.restarts.length >= maxRestarts) {
       this.phase = 'given-up';
       const gaveUp = new StageGaveUp(this.stage.name, this.restarts.length, windowMs, error);
