@@ -26,12 +26,13 @@ async function open() {
   $('login').hidden = true;
   $('views').hidden = false;
   $('sign-out').hidden = false;
+  if (!started) {
+    started = true;
+    startOverview();
+    startInspector(apps);
+    startDeadLetters(apps);
+  }
   show(currentView());
-  if (started) return;
-  started = true;
-  startOverview();
-  startInspector(apps);
-  startDeadLetters(apps);
 }
 
 function signIn(error = '') {

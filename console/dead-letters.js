@@ -26,6 +26,7 @@ function row(app, r) {
       try {
         const sent = await api(`/console/api/dead-letters/${encodeURIComponent(app)}/redrive`, { method: 'POST', body: { partition: r.partition, offset: r.offset } });
         $('dlq-message').textContent = `re-driven ${sent.from} to ${sent.topic}[${sent.partition}] at ${sent.offset}`;
+        setTimeout(load, 1_000);
       } catch (e) {
         redrive.disabled = false;
         $('dlq-message').textContent = `re-drive refused: ${e.message}`;
@@ -35,7 +36,8 @@ function row(app, r) {
   return el('tr', { 'data-offset': `${r.partition}/${r.offset}` },
     el('td', {}, new Date(r.timestamp).toLocaleString()),
     el('td', {}, `[${r.partition}] ${r.offset}`),
-    el('td', {}, `${r.from.topic}[${r.from.partition}] ${r.from.offset}`),
+    el('td', {}, `${r.from.topic}[${r.from.partition}] ${r.from.offset}`,
+      r.headers['kastor.redriven-from'] ? el('div', { class: 'hint' }, `re-driven from ${r.headers['kastor.redriven-from']}`) : ''),
     el('td', {}, r.stage),
     el('td', { class: 'reason' }, r.reason),
     el('td', {}, r.key ?? ''),
