@@ -126,11 +126,12 @@ export class ConsoleOverview {
         const count = await partitions.of(topic);
         const tps = Array.from({ length: count }, (_, partition) => ({ topic, partition }));
         const stored = stageStore.offsets(tps);
-        for (const tp of tps) {
-          const { high } = await broker.admin.watermarks(tp);
+        // One round trip per partition on Kafka: asked together, not one after the other.
+        const highs = await Promise.all(tps.map(async (tp) => (await broker.admin.watermarks(tp)).high));
+        tps.forEach((tp, i) => {
           const committed = stored.get(`${topic}/${tp.partition}`) ?? 0;
-          rows.push({ topic, partition: tp.partition, committed, high, lag: Math.max(0, high - committed) });
-        }
+          rows.push({ topic, partition: tp.partition, committed, high: highs[i], lag: Math.max(0, highs[i] - committed) });
+        });
       }
       const eventsIn = metrics.value('kastor_events_in_total', labels);
       const eventsOut = metrics.value('kastor_events_out_total', labels);
