@@ -2,7 +2,7 @@
  * The console as a person uses it: `kastor run social` in a child process, Debian's Chromium driven
  * by playwright-core. The admin token is typed into the page's form; likes sent over HTTP move the
  * overview's numbers; the inspector shows the post's likers; no console error on the way. Each view
- * is photographed into docs/img/ (the README shows them).
+ * is photographed (into docs/img/ with KASTOR_SCREENSHOTS=1: the README shows them).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,13 @@ import { skipFor } from '../support/skipTally.js';
 import { waitFor } from '../support/waitFor.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/img');
+// The README's pictures: `KASTOR_SCREENSHOTS=1` writes them to docs/img/; otherwise they go to a
+// temporary directory, so that a test run does not change the checkout.
+const SHOTS = process.env.KASTOR_SCREENSHOTS ? path.resolve(import.meta.dirname, '../../docs/img') : mkdtempSync(path.join(tmpdir(), 'kastor-console-shots-'));
+
+after(() => {
+  if (!process.env.KASTOR_SCREENSHOTS) rmSync(SHOTS, { recursive: true, force: true });
+});
 
 /** Skips without Chromium, as other specs skip without Kafka; in CI (which installs it) fails. */
 function requireChromium(ctx: Mocha.Context): void {

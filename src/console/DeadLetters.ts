@@ -56,7 +56,7 @@ export class DeadLetters {
       records.push(...batch.map(view));
     }
     records.sort((a, b) => b.timestamp - a.timestamp || b.offset - a.offset);
-    return { topic, records: records.slice(0, limit * 2) };
+    return { topic, records };
   }
 
   /** Produces the dead letter at `partition`/`offset` to its original topic again. */

@@ -79,7 +79,8 @@ export function consoleRoutes(app: HttpApp, deps: ConsoleDeps): ConsoleOverview 
   app.get('/console/vendor/uplot.js', { config: { auth: 'public' } }, async (_req, reply) => reply.sendFile('uPlot.esm.js', UPLOT));
   app.get('/console/vendor/uplot.css', { config: { auth: 'public' } }, async (_req, reply) => reply.sendFile('uPlot.min.css', UPLOT));
 
-  app.get('/console/api/overview', { config: admin }, async () => overview.history.at(-1) ?? overview.sample());
+  // While a page watches, its latest sample is at most a second old; else one is taken now.
+  app.get('/console/api/overview', { config: admin }, async () => (overview.watchers > 0 && overview.history.at(-1)) || overview.sample());
   app.post('/console/api/stream/ticket', { config: admin }, async (req, reply) => (
     reply.code(201).send(app.auth.tickets.issue(req.principal!, STREAM))
   ));
