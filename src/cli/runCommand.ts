@@ -16,6 +16,7 @@ import { runtimeLag } from '../host/lag.js';
 import { createHttpApp } from '../http/createHttpApp.js';
 import { type RateLimits, loadKeyRing } from '../http/auth/index.js';
 import { processRoutes } from '../http/processRoutes.js';
+import { consoleRoutes } from '../console/consoleRoutes.js';
 import { resolveApps } from '../apps/index.js';
 import { TOKENS, createContainer, readConnection, type TransportOptions } from './container.js';
 import type { SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
@@ -46,6 +47,8 @@ export interface RunAuthOptions {
 export interface RunningProcess {
   readonly server: Server;
   readonly runtime: Runtime;
+  /** The log the process reads and writes (tools and specs that produce or read records). */
+  readonly broker: Broker;
   readonly port: number;
   readonly log: Logger;
   stop(): Promise<void>;
@@ -110,6 +113,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
     },
   });
   for (const h of hosted) h.routes(http);
+  consoleRoutes(http, { runtime, broker, store, metrics, clock, producer, log });
   try {
     await http.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
   } catch (e) {
@@ -140,7 +144,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
     })();
     return stopping;
   }
-  return { server, runtime, port, log, stop };
+  return { server, runtime, broker, port, log, stop };
 }
 
 /**

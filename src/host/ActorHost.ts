@@ -177,6 +177,11 @@ export class ActorHost implements Stage {
     for (const cell of [...this.live.values()]) this.evict(cell);
   }
 
+  /** Whether K's actor is held in memory now (else it is passivated, or was never made). */
+  isLive(key: string): boolean {
+    return this.live.has(key);
+  }
+
   /** The current snapshot of K's actor, from memory or the store (for specs and tools). */
   snapshotOf(key: string): unknown {
     const cell = this.live.get(key);

@@ -1,0 +1,58 @@
+// The entity inspector: one key's actor (live or passivated) as the process holds it, re-read
+// every second while "follow live" is on and the view is open.
+import { api, el, fmt } from './api.js';
+
+const $ = (id) => document.getElementById(id);
+let current;
+let timer;
+
+function fill(select, names) {
+  select.replaceChildren(...names.map((n) => el('option', { value: n }, n)));
+}
+
+function render(view) {
+  $('entity').hidden = false;
+  $('entity-value').textContent = typeof view.value === 'string' ? view.value : JSON.stringify(view.value);
+  $('entity-live').textContent = view.live ? 'live (in memory)' : 'passivated (read from its snapshot)';
+  $('entity-partition').textContent = String(view.partition);
+  $('entity-offsets').replaceChildren(...view.offsets.map((o) => el('div', {}, `${o.topic}[${o.partition}] next ${o.offset ?? 'none yet'}`)));
+  $('entity-bytes').textContent = view.snapshotBytes > 0 ? `${fmt(view.snapshotBytes)} bytes` : 'not committed yet';
+  $('entity-timers').replaceChildren(...(view.timers.length === 0
+    ? ['none']
+    : view.timers.map((t) => el('div', {}, `${t.event} due ${new Date(t.due).toLocaleString()}`))));
+  $('entity-context').textContent = JSON.stringify(view.context, null, 2);
+}
+
+async function load() {
+  if (!current) return;
+  const { app, entity, key } = current;
+  try {
+    render(await api(`/console/api/entities/${encodeURIComponent(app)}/${encodeURIComponent(entity)}/${encodeURIComponent(key)}`));
+    $('inspect-error').textContent = '';
+  } catch (e) {
+    $('entity').hidden = true;
+    $('inspect-error').textContent = e.message;
+  }
+}
+
+function follow() {
+  clearInterval(timer);
+  const visible = !$('inspector').hidden;
+  if (current && visible && $('inspect-follow').checked) timer = setInterval(load, 1_000);
+}
+
+export function startInspector(apps) {
+  const withEntities = apps.filter((a) => a.entities.length > 0);
+  const entitiesOf = () => withEntities.find((a) => a.name === $('inspect-app').value)?.entities ?? [];
+  fill($('inspect-app'), withEntities.map((a) => a.name));
+  fill($('inspect-entity'), entitiesOf());
+  $('inspect-app').addEventListener('change', () => fill($('inspect-entity'), entitiesOf()));
+  $('inspect-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    current = { app: $('inspect-app').value, entity: $('inspect-entity').value, key: $('inspect-key').value.trim() };
+    void load();
+    follow();
+  });
+  $('inspect-follow').addEventListener('change', follow);
+  document.addEventListener('console:view', follow);
+}
