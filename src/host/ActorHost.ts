@@ -90,6 +90,32 @@ interface Emitted {
   readonly at?: string;
 }
 
+const ENVELOPE_FIELDS = ['id', 'at', 'key'] as const;
+
+/**
+ * The JSON of `{ ...e, id, at, key }`: the event a machine emitted with the envelope's fields filled
+ * in. A machine may emit the same object every time (`emit({ type })`), so `e` is not touched; the
+ * fields it lacks are spliced onto its JSON, in the order the copy would add them, rather than
+ * copying the object (which cost as much as serialising it again).
+ */
+function envelopeJson(e: Emitted, id: string, at: string, key: string): string {
+  const values = { id, at, key };
+  let tail = '';
+  for (const field of ENVELOPE_FIELDS) {
+    if (e[field] !== undefined) {
+      if (!Object.hasOwn(e, field)) return JSON.stringify({ ...e, ...values });
+    } else if (field in e) {
+      // Present but undefined: the copy keeps its place in the key order.
+      return JSON.stringify({ ...e, ...values });
+    } else {
+      tail += `,"${field}":${JSON.stringify(values[field])}`;
+    }
+  }
+  const json = JSON.stringify(e);
+  if (tail === '') return json;
+  return json === '{}' ? `{${tail.slice(1)}}` : `${json.slice(0, -1)}${tail}}`;
+}
+
 export class ActorHost implements Stage {
   readonly name: string;
   readonly topics: readonly string[];
@@ -225,9 +251,9 @@ export class ActorHost implements Stage {
   private envelope(e: Emitted, at: string, key: string): OutboxRecord | undefined {
     const topic = this.options.outputs[e.type];
     if (!topic) return undefined;
-    // A copy: a machine may emit the same object every time (`emit({ type })`).
-    const envelope = { ...e, id: e.id ?? this.options.ids.next(), at: e.at ?? at, key: e.key ?? key };
-    return { topic: topic.name, key: envelope.key, value: JSON.stringify(envelope), headers: NO_HEADERS };
+    const id = e.id ?? this.options.ids.next();
+    const outKey = e.key ?? key;
+    return { topic: topic.name, key: outKey, value: envelopeJson(e, id, e.at ?? at, outKey), headers: NO_HEADERS };
   }
 
   private snapshotWrite(cell: Cell): SnapshotWrite {
