@@ -56,6 +56,22 @@ CREATE TABLE IF NOT EXISTS kastor_timers (
 CREATE INDEX IF NOT EXISTS kastor_timers_due ON kastor_timers(stage, due);
 `;
 
+/**
+ * Rows per INSERT of a commit's outbox rows and snapshots: one statement per chunk rather than per
+ * row (each statement run is a call into SQLite and a result object back).
+ */
+const CHUNK = 64;
+
+/** `INSERT ... VALUES (?, ...), (?, ...)` for `rows` rows of `columns` values, then `tail`. */
+function multiRowInsert(head: string, columns: number, rows: number, tail = ''): string {
+  const row = `(${Array(columns).fill('?').join(', ')})`;
+  return `${head} VALUES ${Array(rows).fill(row).join(', ')}${tail}`;
+}
+
+const OUTBOX_INSERT = 'INSERT INTO kastor_outbox (stage, topic, key, value, headers, partition)';
+const SNAPSHOT_UPSERT = 'INSERT INTO kastor_snapshots (stage, key, snapshot, seen)';
+const SNAPSHOT_CONFLICT = ' ON CONFLICT (stage, key) DO UPDATE SET snapshot = excluded.snapshot, seen = excluded.seen';
+
 export class SqliteStateStore implements StateStore {
   readonly db: SqliteDatabase;
   private readonly owned: boolean;
@@ -86,8 +102,12 @@ export class SqliteStateStore implements StateStore {
 class SqliteStageStore implements StageStore {
   private readonly selectSnapshot;
   private readonly upsertSnapshot;
+  private readonly upsertSnapshots;
   private readonly removeSnapshot;
   private readonly insertOutbox;
+  private readonly insertOutboxRows;
+  /** The parameters of a chunk, reused from one chunk to the next. */
+  private readonly chunkParams: unknown[] = [];
   private readonly selectOutbox;
   private readonly removeOutbox;
   private readonly removeOutboxRange;
@@ -102,12 +122,11 @@ class SqliteStageStore implements StageStore {
   constructor(private readonly db: SqliteDatabase, readonly stage: string) {
     this.selectSnapshot = db.prepare<[string, string], StoredSnapshot>(
       'SELECT snapshot, seen FROM kastor_snapshots WHERE stage = ? AND key = ?');
-    this.upsertSnapshot = db.prepare(
-      `INSERT INTO kastor_snapshots (stage, key, snapshot, seen) VALUES (?, ?, ?, ?)
-       ON CONFLICT (stage, key) DO UPDATE SET snapshot = excluded.snapshot, seen = excluded.seen`);
+    this.upsertSnapshot = db.prepare(multiRowInsert(SNAPSHOT_UPSERT, 4, 1, SNAPSHOT_CONFLICT));
+    this.upsertSnapshots = db.prepare(multiRowInsert(SNAPSHOT_UPSERT, 4, CHUNK, SNAPSHOT_CONFLICT));
     this.removeSnapshot = db.prepare('DELETE FROM kastor_snapshots WHERE stage = ? AND key = ?');
-    this.insertOutbox = db.prepare(
-      'INSERT INTO kastor_outbox (stage, topic, key, value, headers, partition) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insertOutbox = db.prepare(multiRowInsert(OUTBOX_INSERT, 6, 1));
+    this.insertOutboxRows = db.prepare(multiRowInsert(OUTBOX_INSERT, 6, CHUNK));
     this.selectOutbox = db.prepare<[string, number], { seq: number; topic: string; key: string | null; value: string | null; headers: string; partition: number | null }>(
       'SELECT seq, topic, key, value, headers, partition FROM kastor_outbox WHERE stage = ? ORDER BY seq LIMIT ?');
     this.removeOutbox = db.prepare('DELETE FROM kastor_outbox WHERE stage = ? AND seq = ?');
@@ -135,14 +154,33 @@ class SqliteStageStore implements StageStore {
         statement(sql).get(...paramList(params)) as T | undefined,
     };
     this.commitTx = db.transaction((batch: BatchCommit, extra?: (tx: StoreTransaction) => void) => {
-      for (const s of batch.snapshots) {
-        this.upsertSnapshot.run(stage, s.key, s.snapshot, s.seen);
+      const { snapshots, outbox } = batch;
+      const params = this.chunkParams;
+      let i = 0;
+      for (; i + CHUNK <= snapshots.length; i += CHUNK) {
+        params.length = 0;
+        for (let j = i; j < i + CHUNK; j++) params.push(stage, snapshots[j].key, snapshots[j].snapshot, snapshots[j].seen);
+        this.upsertSnapshots.run(params);
+      }
+      for (; i < snapshots.length; i++) this.upsertSnapshot.run(stage, snapshots[i].key, snapshots[i].snapshot, snapshots[i].seen);
+      for (const s of snapshots) {
         if (s.timer?.due != null) this.upsertTimer.run(stage, s.key, s.timer.partition, s.timer.due);
         else if (s.timer) this.removeTimer.run(stage, s.key);
       }
-      const seqs = new Array<number>(batch.outbox.length);
-      for (let i = 0; i < batch.outbox.length; i++) {
-        const r = batch.outbox[i];
+      // The rows of one INSERT get consecutive sequence numbers (AUTOINCREMENT: one past the
+      // largest ever), ending at the last row's.
+      const seqs = new Array<number>(outbox.length);
+      for (i = 0; i + CHUNK <= outbox.length; i += CHUNK) {
+        params.length = 0;
+        for (let j = i; j < i + CHUNK; j++) {
+          const r = outbox[j];
+          params.push(stage, r.topic, r.key, r.value, headersJson(r.headers), r.partition ?? null);
+        }
+        const last = Number(this.insertOutboxRows.run(params).lastInsertRowid);
+        for (let j = 0; j < CHUNK; j++) seqs[i + j] = last - CHUNK + 1 + j;
+      }
+      for (; i < outbox.length; i++) {
+        const r = outbox[i];
         seqs[i] = Number(this.insertOutbox.run(stage, r.topic, r.key, r.value, headersJson(r.headers), r.partition ?? null).lastInsertRowid);
       }
       for (const o of batch.offsets) this.upsertOffset.run(stage, o.topic, o.partition, o.offset);

@@ -12,7 +12,7 @@
  * rehydration, and a passivated actor is woken when its earliest timer falls due. A timer firing
  * is committed like a batch without offsets (LocalCommitter).
  */
-import { type AnyActorRef, type AnyStateMachine, type InspectionEvent, createActor } from 'xstate';
+import { type AnyActorRef, type AnyMachineSnapshot, type AnyStateMachine, type InspectionEvent, type Snapshot, createActor } from 'xstate';
 import { type BrokerRecord, NO_HEADERS } from '../broker/Record.js';
 import { type Clock, type TimerHandle, isoAt } from '../clock/Clock.js';
 import { type EventEnvelope, type EventSchema, MalformedEvent, decodeEvent } from '../events/EventSchema.js';
@@ -21,6 +21,7 @@ import type { Metrics } from '../metrics/Metrics.js';
 import type { OutboxRecord, SnapshotWrite, StageStore } from '../store/StateStore.js';
 import type { TopicDeclaration } from '../topics/TopicDeclaration.js';
 import { stateRecord } from './ChangelogRecords.js';
+import { MachineStepper, NeedsActor, steppable } from './MachineStepper.js';
 import { type BatchContext, type BatchWork, type LocalCommitter, RecordFailed, type Stage } from './Stage.js';
 
 export interface ActorHostOptions {
@@ -37,8 +38,16 @@ export interface ActorHostOptions {
   readonly metrics?: Metrics;
   /** The changelog topic that backs the actors' state (topology.ts `changelogTopic`), if any. */
   readonly changelog?: string;
-  /** Told of what XState's actors do (its inspection API), e.g. for statechart coverage; off by default. */
+  /**
+   * Told of what XState's actors do (its inspection API), e.g. for statechart coverage; off by
+   * default. Entities stepped without an actor (MachineStepper.ts) report their microsteps only.
+   */
   readonly inspect?: (event: InspectionEvent) => void;
+  /**
+   * Every entity a live XState actor, also when its machine could be stepped without one
+   * (MachineStepper.ts: the default for machines with no invoke, spawn or delayed event).
+   */
+  readonly liveActors?: boolean;
 }
 
 /** Ids of the last events an actor applied, kept with its snapshot to drop redeliveries. */
@@ -47,10 +56,12 @@ const SEEN = 32;
 interface Cell {
   readonly key: string;
   readonly partition: number;
-  readonly actor: AnyActorRef;
+  /** The entity's actor, or (machines stepped without one) its snapshot. */
+  actor?: AnyActorRef;
+  snapshot?: AnyMachineSnapshot;
   readonly seen: string[];
-  /** Due time of each event XState scheduled, by the scheduler's entry object. */
-  readonly dues: WeakMap<object, number>;
+  /** Due time of each event XState scheduled (actors only), by the scheduler's entry object. */
+  dues?: WeakMap<object, number>;
   /** Whether the store holds a timer row for the key (so that only a change is written). */
   timerStored: boolean;
   /** Used since the eviction sweep last passed it (second chance). */
@@ -77,8 +88,11 @@ interface StoredTimer {
   readonly due: number;
 }
 
+const NO_EVENTS: readonly ScheduledEvent[] = [];
+
 /** XState's scheduler keeps the pending delayed events in the system snapshot. */
-function scheduledEvents(actor: AnyActorRef): ScheduledEvent[] {
+function scheduledEvents(actor: AnyActorRef | undefined): readonly ScheduledEvent[] {
+  if (!actor) return NO_EVENTS;
   const system = actor.system as unknown as { getSnapshot(): { _scheduledEvents: Record<string, ScheduledEvent> } };
   return Object.values(system.getSnapshot()._scheduledEvents);
 }
@@ -88,6 +102,37 @@ interface Emitted {
   readonly key?: string;
   readonly id?: string;
   readonly at?: string;
+}
+
+const ENVELOPE_FIELDS = ['id', 'at', 'key'] as const;
+
+/**
+ * The JSON of `{ ...e, id, at, key }`: the event a machine emitted with the envelope's fields filled
+ * in. A machine may emit the same object every time (`emit({ type })`), so `e` is not touched; the
+ * fields it lacks are spliced onto its JSON, in the order the copy would add them, rather than
+ * copying the object (which cost as much as serialising it again).
+ */
+function envelopeJson(e: Emitted, id: string, at: string, key: string): string {
+  const values = { id, at, key };
+  let tail = '';
+  for (const field of ENVELOPE_FIELDS) {
+    if (e[field] !== undefined) {
+      if (!Object.hasOwn(e, field)) return JSON.stringify({ ...e, ...values });
+    } else if (field in e) {
+      // Present but undefined: the copy keeps its place in the key order.
+      return JSON.stringify({ ...e, ...values });
+    } else {
+      tail += `,"${field}":${JSON.stringify(values[field])}`;
+    }
+  }
+  const json = JSON.stringify(e);
+  if (tail === '') return json;
+  return json === '{}' ? `{${tail.slice(1)}}` : `${json.slice(0, -1)}${tail}}`;
+}
+
+/** The entity's current XState snapshot. */
+function current(cell: Cell): AnyMachineSnapshot {
+  return cell.actor ? (cell.actor.getSnapshot() as AnyMachineSnapshot) : cell.snapshot!;
 }
 
 export class ActorHost implements Stage {
@@ -102,6 +147,8 @@ export class ActorHost implements Stage {
   private wakeTimer?: TimerHandle;
   private evictedWithTimers = false;
   private readonly maxLive: number;
+  /** Steps the machine without an actor per entity, until a transition shows it needs one. */
+  private stepper?: MachineStepper;
   private readonly liveGauge?: (labels: Record<string, string>, v: number) => void;
   private readonly passivations?: (labels?: Record<string, string>, by?: number) => void;
   private readonly duplicates?: (labels?: Record<string, string>, by?: number) => void;
@@ -111,6 +158,7 @@ export class ActorHost implements Stage {
     this.topics = [...options.inputs.keys()];
     this.maxLive = options.maxLiveActors ?? 10_000;
     this.changelog = options.changelog;
+    if (!options.liveActors && steppable(options.machine)) this.stepper = new MachineStepper(options.machine, options.inspect);
     if (options.metrics) {
       this.liveGauge = options.metrics.gauge('kastor_live_actors', 'Actors held in memory', ['stage']);
       this.passivations = options.metrics.counter('kastor_passivations_total', 'Actors evicted to the store', ['stage']);
@@ -185,7 +233,7 @@ export class ActorHost implements Stage {
   /** The current snapshot of K's actor, from memory or the store (for specs and tools). */
   snapshotOf(key: string): unknown {
     const cell = this.live.get(key);
-    if (cell) return cell.actor.getSnapshot();
+    if (cell) return current(cell);
     const stored = this.options.store.loadSnapshot(key);
     if (!stored) return undefined;
     const { kastorTimers: _, ...snapshot } = JSON.parse(stored.snapshot);
@@ -209,12 +257,24 @@ export class ActorHost implements Stage {
 
   private deliver(cell: Cell, event: EventEnvelope, record: BrokerRecord): void {
     this.emitted.length = 0;
+    if (cell.snapshot && this.stepper) {
+      try {
+        cell.snapshot = this.stepper.step(cell.snapshot, event, this.emitted);
+        return;
+      } catch (e) {
+        if (!(e instanceof NeedsActor)) throw new RecordFailed(record, `actor ${this.name}/${cell.key} threw: ${(e as Error).message}`, e);
+        // Nothing of the transition was applied: from now on this host's entities are actors.
+        this.stepper = undefined;
+        this.emitted.length = 0;
+      }
+    }
+    const actor = this.actorOf(cell);
     try {
-      cell.actor.send(event);
+      actor.send(event);
     } catch (e) {
       throw new RecordFailed(record, `actor ${this.name}/${cell.key} threw: ${(e as Error).message}`, e);
     }
-    const snapshot = cell.actor.getSnapshot();
+    const snapshot = actor.getSnapshot();
     if (snapshot.status === 'error') {
       const error = snapshot.error as Error | undefined;
       throw new RecordFailed(record, `actor ${this.name}/${cell.key} failed: ${error?.message ?? String(error)}`, error);
@@ -230,18 +290,18 @@ export class ActorHost implements Stage {
   private envelope(e: Emitted, at: string, key: string): OutboxRecord | undefined {
     const topic = this.options.outputs[e.type];
     if (!topic) return undefined;
-    // A copy: a machine may emit the same object every time (`emit({ type })`).
-    const envelope = { ...e, id: e.id ?? this.options.ids.next(), at: e.at ?? at, key: e.key ?? key };
-    return { topic: topic.name, key: envelope.key, value: JSON.stringify(envelope), headers: NO_HEADERS };
+    const id = e.id ?? this.options.ids.next();
+    const outKey = e.key ?? key;
+    return { topic: topic.name, key: outKey, value: envelopeJson(e, id, e.at ?? at, outKey), headers: NO_HEADERS };
   }
 
   private snapshotWrite(cell: Cell): SnapshotWrite {
-    const current = cell.actor.getSnapshot();
+    const now = current(cell);
     const pending = scheduledEvents(cell.actor);
     // A delayed event that fired without a transition leaves the snapshot as it was, not the timers.
-    if (current !== cell.persistedOf || !cell.persisted || cell.persisted.timers !== pending.length) {
+    if (now !== cell.persistedOf || !cell.persisted || cell.persisted.timers !== pending.length) {
       cell.persisted = this.persist(cell, pending);
-      cell.persistedOf = current;
+      cell.persistedOf = now;
     }
     const { json, due } = cell.persisted;
     // The timer row changes only when the actor gains, moves or loses its timers.
@@ -252,14 +312,16 @@ export class ActorHost implements Stage {
 
   /** The actor's persisted snapshot with its pending timers, and the earliest one's due time. */
   private persist(cell: Cell, pending: readonly ScheduledEvent[]): { json: string; due: number | null; timers: number } {
-    const persisted = cell.actor.getPersistedSnapshot() as Record<string, unknown>;
+    const persisted = cell.actor
+      ? (cell.actor.getPersistedSnapshot() as Record<string, unknown>)
+      : (this.options.machine.getPersistedSnapshot(cell.snapshot!) as Record<string, unknown>);
     let due: number | null = null;
     if (pending.length > 0) {
       const now = this.options.clock.now();
       const timers: StoredTimer[] = [];
       for (const e of pending) {
         if (e.source !== cell.actor || e.target !== cell.actor) continue;
-        const t = { id: e.id, event: e.event, due: cell.dues.get(e) ?? now + e.delay };
+        const t = { id: e.id, event: e.event, due: cell.dues?.get(e) ?? now + e.delay };
         timers.push(t);
         if (due === null || t.due < due) due = t.due;
       }
@@ -274,7 +336,7 @@ export class ActorHost implements Stage {
     if (this.live.get(cell.key) !== cell) return;
     this.emitted.length = 0;
     fn();
-    if (cell.actor.getSnapshot().status === 'error') {
+    if (current(cell).status === 'error') {
       // Back to the stored snapshot; its timer fires again when the actor is next woken.
       this.evict(cell);
       return;
@@ -320,31 +382,56 @@ export class ActorHost implements Stage {
     }
     const stored = this.options.store.loadSnapshot(key);
     const { kastorTimers = [], ...snapshot } = stored ? JSON.parse(stored.snapshot) : {};
+    const timers = kastorTimers as StoredTimer[];
+    const cell: Cell = { key, partition, seen: stored ? JSON.parse(stored.seen) : [], timerStored: timers.length > 0, used: false };
+    if (this.stepper && timers.length === 0) {
+      try {
+        // What a new entity's entry actions emit is dropped, as deliver() drops what a new actor emits.
+        cell.snapshot = stored ? this.stepper.restore(snapshot) : this.stepper.initial({ key }, []);
+      } catch (e) {
+        // The actor will fail the same way, as data (deliver() turns it into RecordFailed).
+        if (e instanceof NeedsActor) this.stepper = undefined;
+      }
+    }
+    if (!cell.snapshot) this.startActor(cell, stored ? snapshot : undefined, timers);
+    this.live.set(key, cell);
+    return cell;
+  }
+
+  /** The cell's actor; an entity stepped so far without one gets it now, in the same state. */
+  private actorOf(cell: Cell): AnyActorRef {
+    if (!cell.actor) {
+      this.startActor(cell, this.options.machine.getPersistedSnapshot(cell.snapshot!), []);
+      cell.snapshot = undefined;
+    }
+    return cell.actor!;
+  }
+
+  /** Starts the cell's actor from a persisted snapshot (none: a new entity) and re-arms its timers. */
+  private startActor(cell: Cell, snapshot: Snapshot<unknown> | undefined, timers: readonly StoredTimer[]): void {
     const clock = this.options.clock;
     const dues = new WeakMap<object, number>();
-    let cell: Cell | undefined;
     const actor = createActor(this.options.machine, {
-      input: { key },
+      input: { key: cell.key },
       clock: {
         setTimeout: (fn: () => void, ms: number) => {
           // XState registers the scheduled event just before it asks for the timer.
-          if (cell) for (const e of scheduledEvents(cell.actor)) if (!dues.has(e)) dues.set(e, clock.now() + ms);
-          return clock.setTimeout(() => (cell ? this.fire(cell, fn) : fn()), ms);
+          if (cell.actor) for (const e of scheduledEvents(cell.actor)) if (!dues.has(e)) dues.set(e, clock.now() + ms);
+          return clock.setTimeout(() => (cell.actor ? this.fire(cell, fn) : fn()), ms);
         },
         clearTimeout: (handle: TimerHandle) => clock.clearTimeout(handle),
       },
-      ...(stored ? { snapshot } : {}),
+      ...(snapshot ? { snapshot } : {}),
       ...(this.options.inspect ? { inspect: this.options.inspect } : {}),
     });
-    cell = { key, partition, actor, seen: stored ? JSON.parse(stored.seen) : [], dues, timerStored: (kastorTimers as StoredTimer[]).length > 0, used: false };
+    cell.actor = actor;
+    cell.dues = dues;
     actor.on('*', (e: Emitted) => this.emitted.push(e));
     // Failures are data (snapshot.status 'error'); without an observer XState would rethrow them.
     actor.subscribe({ error: () => undefined });
     actor.start();
     const scheduler = (actor.system as unknown as { scheduler: { schedule(s: AnyActorRef, t: AnyActorRef, e: unknown, d: number, id: string): void } }).scheduler;
-    for (const t of kastorTimers as StoredTimer[]) scheduler.schedule(actor, actor, t.event, Math.max(0, t.due - clock.now()), t.id);
-    this.live.set(key, cell);
-    return cell;
+    for (const t of timers) scheduler.schedule(actor, actor, t.event, Math.max(0, t.due - clock.now()), t.id);
   }
 
   private committed(): void {
@@ -376,7 +463,7 @@ export class ActorHost implements Stage {
 
   private evict(cell: Cell): void {
     if (scheduledEvents(cell.actor).length > 0) this.evictedWithTimers = true;
-    cell.actor.stop();
+    cell.actor?.stop();
     this.live.delete(cell.key);
   }
 }
