@@ -113,7 +113,8 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
     },
   });
   for (const h of hosted) h.routes(http);
-  consoleRoutes(http, { runtime, broker, store, metrics, clock, producer, log });
+  const readModels = new Map(hosted.flatMap((h) => (h.readModel ? [[h.definition.name, h.readModel] as const] : [])));
+  consoleRoutes(http, { runtime, broker, store, metrics, clock, producer, log, readModels });
   try {
     await http.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
   } catch (e) {
