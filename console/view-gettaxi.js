@@ -5,7 +5,7 @@ import { el } from './api.js';
 import { num, table, time } from './tables.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const CELL = 40; // pixels per cell
+const CELL = 64; // pixels per cell
 const MAX_SPAN = 40; // cells drawn at most across; beyond that only the regions with something in them
 
 function svg(tag, attrs = {}, ...children) {

@@ -19,6 +19,6 @@ export function renderMovieflix(body, data, { set }) {
       data.profile.map((p) => [p.showId, el('td', { class: `status-${p.status}` }, p.status), num(`${p.episodesCompleted}/${p.episodesTotal}`),
         num(Math.round(p.watchedSec / 60)), time(p.lastActiveAt)])),
     el('h3', {}, 'Recommendations', el('span', { class: 'hint' }, recs ? ` as of ${time(recs.at)}` : '')),
-    el('pre', {}, recs ? JSON.stringify(recs.items, null, 2) : 'none yet'),
+    table(['Show', 'Score', 'Why'], (recs?.items ?? []).map((r) => [r.showId, num(r.score), r.reason ?? '–']), 'none yet'),
   );
 }
