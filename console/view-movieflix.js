@@ -2,16 +2,28 @@
 import { el } from './api.js';
 import { num, table, time } from './tables.js';
 
+// The picker is made once and kept: redrawing it every second would close it under the user.
+let picker;
+let content;
+
+function keepPicker(body, users, user, set) {
+  if (!picker || !body.contains(picker)) {
+    picker = el('select', { 'aria-label': 'user', onchange: (e) => set({ user: e.target.value }) });
+    content = el('div');
+    body.replaceChildren(el('div', { class: 'row' }, el('label', {}, 'User ', picker)), content);
+  }
+  const options = [...picker.options].map((o) => o.value);
+  if (options.length !== users.length || options.some((u, i) => u !== users[i])) {
+    picker.replaceChildren(...users.map((u) => el('option', { value: u }, u)));
+  }
+  if (user) picker.value = user;
+}
+
 export function renderMovieflix(body, data, { set }) {
-  const picker = el('select', { 'aria-label': 'user', onchange: (e) => set({ user: e.target.value }) },
-    ...data.users.map((u) => el('option', { value: u }, u)));
-  if (data.user) picker.value = data.user;
-  const focused = document.activeElement?.tagName === 'SELECT' && body.contains(document.activeElement);
-  if (focused) return; // the user is choosing: do not redraw under the open list
-  if (!data.user) return body.replaceChildren(el('p', { class: 'hint' }, 'no viewers yet'));
+  keepPicker(body, data.users, data.user, set);
+  if (!data.user) return content.replaceChildren(el('p', { class: 'hint' }, 'no viewers yet'));
   const recs = data.recommendations;
-  body.replaceChildren(
-    el('div', { class: 'row' }, el('label', {}, 'User ', picker)),
+  content.replaceChildren(
     el('h3', {}, 'Resume points'),
     table(['Show', 'Episode', 'Position (s)', 'At'], data.resume.map((r) => [r.showId, r.episodeId, num(Math.round(r.positionSec)), time(r.at)])),
     el('h3', {}, 'Profile'),
