@@ -45,8 +45,18 @@ module.exports = {
       name: 'core-never-imports-apps',
       comment: 'The runtime knows no application: apps are built on it, and wired at the CLI edge.',
       severity: 'error',
-      from: { path: '^src/', pathNot: ['^src/cli/', '^src/apps/'] },
+      from: { path: '^src/', pathNot: ['^src/cli/', '^src/apps/', '^src/console/views/'] },
       to: { path: ['^src/apps/', '^actors/'] },
+    },
+    {
+      name: 'console-views-read-app-ports-only',
+      comment:
+        'The console\'s view of an application (src/console/views/<app>.ts) reads its read model through the port ' +
+        '(src/apps/<app>/<App>ReadModel.ts) or the app\'s public face (index.ts): never its routes, hosting or machines. ' +
+        'It is the one place the console knows an application, so its tab can show what that application means.',
+      severity: 'error',
+      from: { path: '^src/console/views/' },
+      to: { path: ['^src/apps/', '^actors/'], pathNot: '^src/apps/[^/]+/(index|[A-Z][A-Za-z]*ReadModel)\\.ts$' },
     },
     {
       name: 'apps-do-not-import-each-other',

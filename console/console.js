@@ -3,6 +3,7 @@ import { api, forgetToken, setToken, token } from './api.js';
 import { startDeadLetters } from './dead-letters.js';
 import { startInspector } from './inspector.js';
 import { startOverview } from './overview.js';
+import { startAppViews } from './views.js';
 
 const $ = (id) => document.getElementById(id);
 let started = false;
@@ -31,6 +32,7 @@ async function open() {
     startOverview();
     startInspector(apps);
     startDeadLetters(apps);
+    startAppViews(apps);
   }
   show(currentView());
 }

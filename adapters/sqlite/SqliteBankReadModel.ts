@@ -49,6 +49,7 @@ export class SqliteBankReadModel implements BankReadModel {
   private readonly selectThreshold: Statement<[string], ThresholdRow>;
   private readonly selectLastSeq: Statement<[], { seq: number | null }>;
   private readonly selectSince: Statement<[number], AlertRow>;
+  private readonly selectLatest: Statement<[number], AlertRow>;
 
   /** `read` is a second connection to the same file for queries (defaults to `write`). */
   constructor(write: SqliteDatabase, read: SqliteDatabase = write, topics: BankTopics = bankTopics) {
@@ -60,6 +61,7 @@ export class SqliteBankReadModel implements BankReadModel {
     this.selectThreshold = read.prepare('SELECT * FROM bank_thresholds WHERE user_id = ?');
     this.selectLastSeq = read.prepare('SELECT max(seq) AS seq FROM bank_alerts');
     this.selectSince = read.prepare('SELECT * FROM bank_alerts WHERE seq > ? ORDER BY seq');
+    this.selectLatest = read.prepare('SELECT * FROM bank_alerts ORDER BY seq DESC LIMIT ?');
     // Streams opened from now on get what is projected from now on.
     this.published = this.selectLastSeq.get()?.seq ?? 0;
     this.projection = {
@@ -84,6 +86,10 @@ export class SqliteBankReadModel implements BankReadModel {
   threshold(userId: string): ThresholdView | undefined {
     const row = this.selectThreshold.get(userId);
     return row && { userId: row.user_id, amountCents: row.amount_cents, currency: row.currency, setAt: row.set_at };
+  }
+
+  latestAlerts(limit: number): AlertView[] {
+    return this.selectLatest.all(limit).map(view);
   }
 
   subscribe(userId: string, listener: AlertListener): () => void {

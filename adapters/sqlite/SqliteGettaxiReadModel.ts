@@ -12,7 +12,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { RideRequested, RideStatus, RideStatusChanged, SurgeChanged } from '../../actors/gettaxi/events.js';
 import { type GettaxiTopics, datasetOf, gettaxiTopics } from '../../config/gettaxi.js';
-import type { GettaxiReadModel, RideView, SurgeView } from '../../src/apps/gettaxi/GettaxiReadModel.js';
+import type { GettaxiReadModel, RideView, SurgeView, TaxiView } from '../../src/apps/gettaxi/GettaxiReadModel.js';
 import type { EventEnvelope, EventSchema } from '../../src/events/EventSchema.js';
 import type { Projection } from '../../src/host/ProjectionStage.js';
 import type { StoreTransaction } from '../../src/store/StateStore.js';
@@ -39,12 +39,19 @@ export class SqliteGettaxiReadModel implements GettaxiReadModel {
   // Prepared once, not per request.
   private readonly selectRide: Statement<[string], RideRow>;
   private readonly selectSurge: Statement<[string], SurgeView>;
+  private readonly selectSurges: Statement<[], SurgeView>;
+  private readonly selectActive: Statement<[number], RideRow>;
+  private readonly taxiPositionTopic: string;
 
   /** `read` is a second connection to the same file for queries (defaults to `write`). */
-  constructor(write: SqliteDatabase, read: SqliteDatabase = write, topics: GettaxiTopics = gettaxiTopics) {
+  constructor(write: SqliteDatabase, private readonly read: SqliteDatabase = write, topics: GettaxiTopics = gettaxiTopics) {
     write.exec(SCHEMA);
     this.selectRide = read.prepare('SELECT * FROM gettaxi_rides WHERE ride_id = ?');
     this.selectSurge = read.prepare('SELECT region, surge, supply, demand, at FROM gettaxi_surge WHERE region = ?');
+    this.selectSurges = read.prepare('SELECT region, surge, supply, demand, at FROM gettaxi_surge ORDER BY region');
+    this.selectActive = read.prepare(
+      "SELECT * FROM gettaxi_rides WHERE status IN ('requested', 'matched', 'picked_up') ORDER BY requested_at DESC, ride_id LIMIT ?");
+    this.taxiPositionTopic = topics.taxiPosition.name;
     this.projection = {
       name: `${datasetOf(topics)}.read_model`,
       inputs: new Map<string, EventSchema<EventEnvelope>>([
@@ -58,16 +65,41 @@ export class SqliteGettaxiReadModel implements GettaxiReadModel {
 
   ride(rideId: string): RideView | undefined {
     const row = this.selectRide.get(rideId);
-    if (!row) return undefined;
-    return {
-      rideId: row.ride_id, userId: row.user_id, status: row.status, taxiId: row.taxi_id, surge: row.surge, cost: row.cost,
-      reason: row.reason, region: row.region, requestedAt: row.requested_at, distanceKm: row.distance_km,
-      durationMin: row.duration_min, version: row.version,
-    };
+    return row && rideView(row);
   }
 
   surge(region: string): SurgeView | undefined {
     return this.selectSurge.get(region);
+  }
+
+  surges(): SurgeView[] {
+    return this.selectSurges.all();
+  }
+
+  activeRides(limit: number): RideView[] {
+    return this.selectActive.all(limit).map(rideView);
+  }
+
+  taxis(since: string, limit: number): TaxiView[] {
+    // The positions are kept by the analytics sink (hostGettaxi.ts), in the same database.
+    const exists = this.read
+      .prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'analytics_records'")
+      .get();
+    if (!exists?.n) return [];
+    // The bare columns of an aggregate query with max() are taken from the row holding the max.
+    const rows = this.read
+      .prepare<[string, string, number], { taxiId: string; lat: number; lon: number; available: number | null; at: string }>(
+        `SELECT key AS taxiId, value ->> '$.lat' AS lat, value ->> '$.lon' AS lon, value ->> '$.available' AS available,
+                max(event_at) AS at
+         FROM analytics_records WHERE topic = ? AND type = 'taxi.position_reported' AND event_at >= ?
+         GROUP BY key ORDER BY key LIMIT ?`)
+      .all(this.taxiPositionTopic, since, limit);
+    const riding = new Map<string, string>();
+    for (const ride of this.selectActive.all(10_000)) if (ride.taxi_id && ride.status !== 'requested') riding.set(ride.taxi_id, ride.ride_id);
+    return rows.map((r) => ({
+      taxiId: r.taxiId, lat: r.lat, lon: r.lon, at: r.at,
+      available: r.available === null ? null : r.available === 1, rideId: riding.get(r.taxiId) ?? null,
+    }));
   }
 
   private apply(event: RideRequested | RideStatusChanged | SurgeChanged, tx: StoreTransaction): void {
@@ -105,4 +137,12 @@ export class SqliteGettaxiReadModel implements GettaxiReadModel {
         );
     }
   }
+}
+
+function rideView(row: RideRow): RideView {
+  return {
+    rideId: row.ride_id, userId: row.user_id, status: row.status, taxiId: row.taxi_id, surge: row.surge, cost: row.cost,
+    reason: row.reason, region: row.region, requestedAt: row.requested_at, distanceKm: row.distance_km,
+    durationMin: row.duration_min, version: row.version,
+  };
 }

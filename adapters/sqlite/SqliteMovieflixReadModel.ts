@@ -104,6 +104,23 @@ export class SqliteMovieflixReadModel implements MovieflixReadModel, PositionAna
       }));
   }
 
+  resumePoints(userId: string): ResumePoint[] {
+    return this.read
+      .prepare<[string], ResumePoint>(
+        `SELECT show_id AS showId, episode_id AS episodeId, position_sec AS positionSec, at
+         FROM movieflix_resume WHERE user_id = ? ORDER BY at_ms DESC, show_id`)
+      .all(userId);
+  }
+
+  users(limit: number): string[] {
+    return this.read
+      .prepare<[number], { user_id: string }>(
+        `SELECT user_id FROM (SELECT user_id, at_ms FROM movieflix_resume UNION ALL SELECT user_id, last_active_ms FROM movieflix_profile)
+         GROUP BY user_id ORDER BY max(at_ms) DESC, user_id LIMIT ?`)
+      .all(limit)
+      .map((r) => r.user_id);
+  }
+
   recommendations(userId: string): RecommendationsView | undefined {
     const row = this.selectRecommendations.get(userId);
     return row && { items: JSON.parse(row.items), at: row.at };

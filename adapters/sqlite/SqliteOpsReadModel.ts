@@ -37,6 +37,8 @@ export class SqliteOpsReadModel implements OpsReadModel {
   // Prepared once, not per request.
   private readonly selectLatestMinute: Statement<[string], { minute: string | null }>;
   private readonly selectMinute: Statement<[string, string], Row>;
+  private readonly selectServices: Statement<[], { service: string }>;
+  private readonly selectMinutes: Statement<[string, string], Row & { minute: string }>;
 
   /** `read` is a second connection to the same file for queries (defaults to `write`). */
   constructor(write: SqliteDatabase, read: SqliteDatabase = write, topics: OpsTopics = opsTopics) {
@@ -44,6 +46,10 @@ export class SqliteOpsReadModel implements OpsReadModel {
     this.selectLatestMinute = read.prepare('SELECT max(minute) AS minute FROM ops_metrics_per_minute WHERE service = ?');
     this.selectMinute = read.prepare(
       'SELECT name, count, min, max, sum, p50, p99, exact FROM ops_metrics_per_minute WHERE service = ? AND minute = ? ORDER BY name');
+    this.selectServices = read.prepare('SELECT DISTINCT service FROM ops_metrics_per_minute ORDER BY service');
+    this.selectMinutes = read.prepare(
+      `SELECT minute, name, count, min, max, sum, p50, p99, exact FROM ops_metrics_per_minute
+       WHERE service = ? AND minute >= ? ORDER BY minute, name`);
     const dataset = topics.metricsPerMinute.name.split('.')[1];
     this.projection = {
       name: `${dataset}.read_model`,
@@ -65,5 +71,19 @@ export class SqliteOpsReadModel implements OpsReadModel {
     if (rows.length === 0) return undefined;
     const metrics: MetricMinute[] = rows.map((r) => ({ ...r, exact: r.exact === 1 }));
     return { service, minute: at, metrics };
+  }
+
+  services(): string[] {
+    return this.selectServices.all().map((r) => r.service);
+  }
+
+  serviceMinutes(service: string, since: number): ServiceMinute[] {
+    const minutes = new Map<string, MetricMinute[]>();
+    for (const { minute, ...r } of this.selectMinutes.all(service, new Date(since).toISOString())) {
+      let metrics = minutes.get(minute);
+      if (!metrics) minutes.set(minute, (metrics = []));
+      metrics.push({ ...r, exact: r.exact === 1 });
+    }
+    return [...minutes].map(([minute, metrics]) => ({ service, minute, metrics }));
   }
 }

@@ -47,6 +47,11 @@ export interface HostedApp {
   /** Registers the app's routes on the process's HTTP edge. */
   routes(app: HttpApp): void;
   readonly background?: readonly BackgroundService[];
+  /**
+   * The application's read model (its port, `src/apps/<app>/<App>ReadModel.ts`): the console's view
+   * of the application queries it, read-only (src/console/views/).
+   */
+  readonly readModel?: object;
 }
 
 /** What a simulation adds to the hosted application: traffic, ground truth and its checks. */

@@ -17,6 +17,7 @@ import { createHttpApp } from '../http/createHttpApp.js';
 import { type RateLimits, loadKeyRing } from '../http/auth/index.js';
 import { processRoutes } from '../http/processRoutes.js';
 import { consoleRoutes } from '../console/consoleRoutes.js';
+import { startDemo } from '../console/demo.js';
 import { resolveApps } from '../apps/index.js';
 import { TOKENS, createContainer, readConnection, type TransportOptions } from './container.js';
 import type { SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
@@ -36,6 +37,8 @@ export interface RunOptions extends TransportOptions {
   readonly maxLiveActors?: number;
   /** Token keys (default: the embedded HS256 key under the data directory) and write limits (docs/security.md). */
   readonly auth?: RunAuthOptions;
+  /** Seeded traffic through the process's own routes, for the console's views (src/console/demo.ts). */
+  readonly demo?: boolean;
 }
 
 export interface RunAuthOptions {
@@ -76,6 +79,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   }));
   // Declared before anything that may call stop(): a fatal fault can come during start-up.
   let stopping: Promise<void> | undefined;
+  let stopDemo: (() => Promise<void>) | undefined;
   const runtime = new Runtime(hosted.map((h) => h.definition), {
     broker, store, clock, ids, metrics, logger: log, changelogs: options.changelogs,
     deployment: options.profile, maxLiveActors: options.maxLiveActors,
@@ -113,7 +117,8 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
     },
   });
   for (const h of hosted) h.routes(http);
-  consoleRoutes(http, { runtime, broker, store, metrics, clock, producer, log });
+  const readModels = new Map(hosted.flatMap((h) => (h.readModel ? [[h.definition.name, h.readModel] as const] : [])));
+  consoleRoutes(http, { runtime, broker, store, metrics, clock, producer, log, readModels });
   try {
     await http.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
   } catch (e) {
@@ -125,9 +130,13 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   log.info('kastor running', { apps: names, transport: options.transport, port, dataDir: options.dataDir, tokenKeys: keys.description });
+  if (options.demo) {
+    stopDemo = startDemo({ http, keys, clock, log, apps: hosted.map((h) => h.definition.name), dataDir: options.dataDir, env: process.env });
+  }
 
   async function stop(): Promise<void> {
     stopping ??= (async () => {
+      await stopDemo?.();
       // Stop intake; requests in flight finish (their records are produced and answered).
       // Long-lived responses (server-sent events) would hold close() open: cut them after a grace.
       const closed = http.close();

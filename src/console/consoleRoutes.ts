@@ -9,7 +9,8 @@
  *   GET  /console/api/overview             one overview sample (stages, offsets, lag, rates, health)
  *   POST /console/api/stream/ticket        → { ticket, expiresAt } for the stream
  *   GET  /console/api/stream?ticket=       `history` (the samples kept), then a `sample` a second
- *   GET  /console/api/apps                 the applications and their entities
+ *   GET  /console/api/apps                 the applications, their entities and views
+ *   GET  /console/api/apps/:app/view       the application's view, read from its read model (views/)
  *   GET  /console/api/entities/:app/:entity/:key   the entity inspector
  *   GET  /console/api/dead-letters/:app    the dead-letter topic's last records, with their reasons
  *   POST /console/api/dead-letters/:app/redrive  { partition, offset } → produced to its original topic
@@ -23,6 +24,7 @@ import type { Clock } from '../clock/Clock.js';
 import type { Runtime } from '../host/Runtime.js';
 import type { AccessRule } from '../http/auth/installAuth.js';
 import type { HttpApp } from '../http/createHttpApp.js';
+import { HttpError } from '../http/HttpError.js';
 import type { Logger } from '../log/Logger.js';
 import type { Metrics } from '../metrics/Metrics.js';
 import type { StateStore } from '../store/StateStore.js';
@@ -30,6 +32,7 @@ import { ConsoleOverview, type OverviewSample } from './ConsoleOverview.js';
 import { DeadLetters } from './DeadLetters.js';
 import { TopicPartitionCounts, appNamed } from './consoleTopology.js';
 import { inspectEntity } from './inspectEntity.js';
+import { type BoundView, CONSOLE_VIEWS } from './views/index.js';
 
 export interface ConsoleDeps {
   readonly runtime: Runtime;
@@ -40,6 +43,8 @@ export interface ConsoleDeps {
   /** Produces re-driven dead letters (the edge's reliable producer). */
   readonly producer: Producer;
   readonly log: Logger;
+  /** Each hosted application's read model, by application name: its console view reads it. */
+  readonly readModels?: ReadonlyMap<string, object>;
 }
 
 const ASSETS = path.resolve(import.meta.dirname, '../../console');
@@ -67,6 +72,11 @@ export function consoleRoutes(app: HttpApp, deps: ConsoleDeps): ConsoleOverview 
   const overview = new ConsoleOverview({ ...deps, partitions, log: deps.log.child({ component: 'console' }) });
   const deadLetters = new DeadLetters({ broker: deps.broker, producer: deps.producer, partitions, log: deps.log });
   const apps = deps.runtime.apps;
+  const views = new Map<string, BoundView>();
+  for (const view of CONSOLE_VIEWS) {
+    const readModel = deps.readModels?.get(view.app);
+    if (readModel && apps.some((a) => a.name === view.app)) views.set(view.app, view.bind(readModel));
+  }
 
   // `serve: false`: its own routes would state no auth rule; ours say 'public' and name the files.
   void app.register(fastifyStatic, { root: ASSETS, serve: false });
@@ -102,8 +112,15 @@ export function consoleRoutes(app: HttpApp, deps: ConsoleDeps): ConsoleOverview 
   });
 
   app.get('/console/api/apps', { config: admin }, async () => ({
-    apps: apps.map((a) => ({ name: a.name, entities: a.entities.map((e) => e.name) })),
+    apps: apps.map((a) => ({ name: a.name, entities: a.entities.map((e) => e.name), view: views.get(a.name)?.title ?? null })),
   }));
+  app.get('/console/api/apps/:app/view', { schema: { params: appParams }, config: admin }, async (req) => {
+    const view = views.get(appNamed(apps, req.params.app).name);
+    if (!view) throw new HttpError(404, `the console has no view of ${req.params.app}`);
+    const query = view.query.safeParse(req.query);
+    if (!query.success) throw new HttpError(400, query.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    return view.read(query.data, deps.clock);
+  });
   app.get('/console/api/entities/:app/:entity/:key', { schema: { params: entityParams }, config: admin }, async (req) => (
     inspectEntity({ runtime: deps.runtime, store: deps.store, partitions }, req.params.app, req.params.entity, req.params.key)
   ));

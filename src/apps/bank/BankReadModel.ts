@@ -38,6 +38,8 @@ export interface BankReadModel {
   /** Alerts of the user projected after the one with this id, oldest first (SSE's Last-Event-ID). */
   alertsAfter(userId: string, alertId: string, limit: number): AlertView[];
   threshold(userId: string): ThresholdView | undefined;
+  /** The newest alerts of all users, newest first (the console's view). */
+  latestAlerts(limit: number): AlertView[];
   /** Calls `listener` with each alert of the user as it is committed; returns the unsubscribe. */
   subscribe(userId: string, listener: AlertListener): () => void;
   /** Open subscriptions (streams), all users. */

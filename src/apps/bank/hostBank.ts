@@ -42,6 +42,7 @@ export function hostBank(ctx: AppContext, wiring: BankWiring = {}): HostedApp {
       producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids, topics, heartbeatMs: wiring.heartbeatMs,
     }),
     background: [connector],
+    readModel,
   };
 }
 

@@ -15,3 +15,6 @@ export const bankModule: AppModule = {
 
 /** `kastor bank seed-db`: rows for the source table, as the bank's systems would write them. */
 export { seedDbCommand } from './seedDb.js';
+/** Rows for the SQLite source, as seed-db writes them (the console's demo traffic writes a few). */
+export { seedDb } from './seedDb.js';
+export { SOURCE_FILE } from './sourceTable.js';

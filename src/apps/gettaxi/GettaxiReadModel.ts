@@ -33,10 +33,29 @@ export interface SurgeView {
   readonly at: string;
 }
 
+/** A taxi's latest reported position (from the analytics store of the position topics). */
+export interface TaxiView {
+  readonly taxiId: string;
+  readonly lat: number;
+  readonly lon: number;
+  /** The driver's own flag; null when the device did not say. */
+  readonly available: boolean | null;
+  /** The event time of the position. */
+  readonly at: string;
+  /** The ride it is matched to or carrying, if any. */
+  readonly rideId: string | null;
+}
+
 export interface GettaxiReadModel {
   /** The write side of the read model, run by the runtime under the commit protocol. */
   readonly projection: Projection;
   ride(rideId: string): RideView | undefined;
   /** The region's latest surge; undefined for a region that never surged (its multiplier is 1). */
   surge(region: string): SurgeView | undefined;
+  /** Every region's latest surge, by region. */
+  surges(): SurgeView[];
+  /** Rides requested, matched or picked up (not completed nor cancelled), newest first. */
+  activeRides(limit: number): RideView[];
+  /** Taxis that reported a position at or after `since` (ISO), each at its latest one, by id. */
+  taxis(since: string, limit: number): TaxiView[];
 }

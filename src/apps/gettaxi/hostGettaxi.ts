@@ -27,6 +27,7 @@ export function hostGettaxi(ctx: AppContext): HostedApp {
   });
   return {
     definition: gettaxiApp({ readModel, stages: [analytics, files] }),
+    readModel,
     routes: (app) => gettaxiRoutes(app, { producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids }),
   };
 }

@@ -40,6 +40,10 @@ export interface MovieflixReadModel {
   /** The user's shows, most recently active first (empty for a user with no history). */
   profile(userId: string): ProfileShow[];
   recommendations(userId: string): RecommendationsView | undefined;
+  /** The user's resume points, latest first. */
+  resumePoints(userId: string): ResumePoint[];
+  /** Users with a profile or a resume point, most recently active first. */
+  users(limit: number): string[];
   /** The popularity last stored by the batch job. */
   popularity(): PopularityScores;
   storePopularity(scores: PopularityScores, computedAt: string): void;

@@ -32,6 +32,7 @@ export function hostMovieflix(ctx: AppContext): HostedApp {
   const current = () => popularity.current();
   return {
     definition: movieflixApp({ readModel, popularity: current, stages: [analytics, files], settings }),
+    readModel,
     routes: (app) => movieflixRoutes(app, {
       producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids, popularity: current,
       maxRecommendations: settings.maxRecommendations,

@@ -28,4 +28,8 @@ export interface OpsReadModel {
   readonly projection: Projection;
   /** The service's metrics for the minute starting at `minute` (epoch ms), or its latest minute. */
   serviceMinute(service: string, minute?: number): ServiceMinute | undefined;
+  /** The services that have aggregates, by name. */
+  services(): string[];
+  /** The service's minutes starting at or after `since` (epoch ms), oldest first. */
+  serviceMinutes(service: string, since: number): ServiceMinute[];
 }

@@ -33,6 +33,7 @@ export function hostOps(ctx: AppContext): HostedApp {
   })];
   return {
     definition: opsApp({ readModel, stages: [logstore] }),
+    readModel,
     routes: (app) => opsRoutes(app, { readModel }),
     background: collector,
   };

@@ -8,6 +8,7 @@ export function hostSocial(ctx: AppContext): HostedApp {
   const readModel = new SqliteSocialReadModel(ctx.db, ctx.readDb);
   return {
     definition: socialApp(readModel),
+    readModel,
     routes: (app) => socialRoutes(app, { producer: ctx.producer, readModel, clock: ctx.clock, ids: ctx.ids }),
   };
 }

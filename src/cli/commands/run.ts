@@ -20,6 +20,7 @@ interface RunFlags {
   readonly authKey?: string;
   readonly authPreviousKey?: string;
   readonly rateLimit: RateLimits;
+  readonly demo?: boolean;
 }
 
 export const DEFAULT_MAX_LIVE_ACTORS = 10_000;
@@ -38,6 +39,7 @@ export function runOptions(apps: readonly string[], flags: RunFlags): RunOptions
     profile: flags.profile,
     maxLiveActors: flags.maxLiveActors,
     auth: { keyFile: flags.authKey, previousKeyFile: flags.authPreviousKey, rateLimits: flags.rateLimit },
+    ...(flags.demo ? { demo: true } : {}),
   };
 }
 
@@ -58,6 +60,7 @@ export function runCommand(start: (options: RunOptions) => Promise<void> = runUn
     .addOption(authKeyOption())
     .addOption(authPreviousKeyOption())
     .addOption(rateLimitOption())
+    .addOption(new Option('--demo', 'drive seeded traffic through the apps\' own routes, for the console\'s views (/console)'))
     .action(async (apps: string[], flags: RunFlags) => {
       await start(runOptions(apps, flags));
     });

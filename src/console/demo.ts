@@ -1,0 +1,103 @@
+/**
+ * `kastor run --demo`: seeded traffic through the process's own routes, so that a newcomer sees
+ * every application's view move within a minute of starting. Each hosted application with a demo
+ * (its console view's, src/console/views/<app>.ts) takes a step four times a second; a step is a
+ * request or two over fastify's in-process `inject`, with a bearer token the process's own key ring
+ * issued to the user, taxi or service the request is for — the same auth, validation, rate limits
+ * and producer as a request from outside.
+ */
+import type { Clock } from '../clock/Clock.js';
+import type { KeyRing, Principal } from '../http/auth/index.js';
+import type { HttpApp } from '../http/createHttpApp.js';
+import type { Logger } from '../log/Logger.js';
+import { CONSOLE_VIEWS } from './views/index.js';
+import type { DemoContext } from './views/ConsoleView.js';
+
+export interface DemoOptions {
+  readonly http: HttpApp;
+  readonly keys: KeyRing;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** The applications the process hosts. */
+  readonly apps: readonly string[];
+  readonly dataDir: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Between two rounds of steps (default 250 ms). */
+  readonly intervalMs?: number;
+  readonly seed?: number;
+}
+
+const TOKEN_TTL_MS = 60 * 60_000;
+
+/** Starts the demo traffic; returns its stop. */
+export function startDemo(options: DemoOptions): () => Promise<void> {
+  const log = options.log.child({ component: 'demo' });
+  const random = seededRandom(options.seed ?? 1);
+  const tokens = new Map<string, { token: Promise<string>; until: number }>();
+  const tokenFor = (who: Principal): Promise<string> => {
+    const key = `${who.role}:${who.sub}`;
+    const now = options.clock.now();
+    let entry = tokens.get(key);
+    if (!entry || entry.until < now) {
+      entry = { token: options.keys.issue(who, { now, ttlMs: TOKEN_TTL_MS }), until: now + TOKEN_TTL_MS / 2 };
+      tokens.set(key, entry);
+    }
+    return entry.token;
+  };
+  const refusals = new Map<string, number>();
+  const context: DemoContext = {
+    random,
+    now: () => options.clock.now(),
+    dataDir: options.dataDir,
+    env: options.env,
+    call: async (method, url, body, as) => {
+      const res = await options.http.inject({
+        method, url,
+        headers: { authorization: `Bearer ${await tokenFor(as)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+      });
+      const answer = res.body ? JSON.parse(res.body) : undefined;
+      if (res.statusCode >= 400) {
+        // Said once per route and status: a demo that is refused should not flood the log.
+        const what = `${method} ${url.replace(/\/[A-Za-z0-9_-]{12,}/g, '/…')} ${res.statusCode}`;
+        const n = (refusals.get(what) ?? 0) + 1;
+        refusals.set(what, n);
+        if (n === 1) log.warn('demo request refused', { request: what, reason: answer?.error });
+      }
+      return { status: res.statusCode, body: answer };
+    },
+  };
+  const steps = CONSOLE_VIEWS.filter((v) => v.demo && options.apps.includes(v.app)).map((v) => ({ app: v.app, step: v.demo!() }));
+  log.info('demo traffic on', { apps: steps.map((s) => s.app), intervalMs: options.intervalMs ?? 250 });
+  let round: Promise<void> | undefined;
+  let stopped = false;
+  const timer = setInterval(() => {
+    if (round || stopped) return; // the previous round is still on its way
+    round = (async () => {
+      for (const { app, step } of steps) {
+        try {
+          await step(context);
+        } catch (error) {
+          log.warn('demo step failed', { app, error });
+        }
+      }
+    })().finally(() => { round = undefined; });
+  }, options.intervalMs ?? 250);
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await round;
+  };
+}
+
+/** mulberry32: the same traffic for the same seed. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
