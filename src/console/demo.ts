@@ -6,9 +6,10 @@
  * issued to the user, taxi or service the request is for — the same auth, validation, rate limits
  * and producer as a request from outside.
  */
-import type { Clock } from '../clock/Clock.js';
+import type { Clock, TimerHandle } from '../clock/Clock.js';
 import type { KeyRing, Principal } from '../http/auth/index.js';
 import type { HttpApp } from '../http/createHttpApp.js';
+import { seededRandom } from '../ids/IdSource.js';
 import type { Logger } from '../log/Logger.js';
 import { CONSOLE_VIEWS } from './views/index.js';
 import type { DemoContext } from './views/ConsoleView.js';
@@ -71,33 +72,28 @@ export function startDemo(options: DemoOptions): () => Promise<void> {
   log.info('demo traffic on', { apps: steps.map((s) => s.app), intervalMs: options.intervalMs ?? 250 });
   let round: Promise<void> | undefined;
   let stopped = false;
-  const timer = setInterval(() => {
-    if (round || stopped) return; // the previous round is still on its way
-    round = (async () => {
-      for (const { app, step } of steps) {
-        try {
-          await step(context);
-        } catch (error) {
-          log.warn('demo step failed', { app, error });
+  let timer: TimerHandle | undefined;
+  // On the injected clock, as every timer of the process; the next round waits for this one.
+  const schedule = () => {
+    timer = options.clock.setTimeout(() => {
+      round = (async () => {
+        for (const { app, step } of steps) {
+          try {
+            await step(context);
+          } catch (error) {
+            log.warn('demo step failed', { app, error });
+          }
         }
-      }
-    })().finally(() => { round = undefined; });
-  }, options.intervalMs ?? 250);
+      })().finally(() => {
+        round = undefined;
+        if (!stopped) schedule();
+      });
+    }, options.intervalMs ?? 250);
+  };
+  schedule();
   return async () => {
     stopped = true;
-    clearInterval(timer);
+    if (timer !== undefined) options.clock.clearTimeout(timer);
     await round;
-  };
-}
-
-/** mulberry32: the same traffic for the same seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
