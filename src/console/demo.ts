@@ -7,7 +7,7 @@
  * and producer as a request from outside.
  */
 import type { Clock, TimerHandle } from '../clock/Clock.js';
-import type { KeyRing, Principal } from '../http/auth/index.js';
+import { IssuedTokens, type KeyRing } from '../http/auth/index.js';
 import type { HttpApp } from '../http/createHttpApp.js';
 import { seededRandom } from '../ids/IdSource.js';
 import type { Logger } from '../log/Logger.js';
@@ -28,23 +28,11 @@ export interface DemoOptions {
   readonly seed?: number;
 }
 
-const TOKEN_TTL_MS = 60 * 60_000;
-
 /** Starts the demo traffic; returns its stop. */
 export function startDemo(options: DemoOptions): () => Promise<void> {
   const log = options.log.child({ component: 'demo' });
   const random = seededRandom(options.seed ?? 1);
-  const tokens = new Map<string, { token: Promise<string>; until: number }>();
-  const tokenFor = (who: Principal): Promise<string> => {
-    const key = `${who.role}:${who.sub}`;
-    const now = options.clock.now();
-    let entry = tokens.get(key);
-    if (!entry || entry.until < now) {
-      entry = { token: options.keys.issue(who, { now, ttlMs: TOKEN_TTL_MS }), until: now + TOKEN_TTL_MS / 2 };
-      tokens.set(key, entry);
-    }
-    return entry.token;
-  };
+  const tokens = new IssuedTokens(options.keys, options.clock);
   const refusals = new Map<string, number>();
   const context: DemoContext = {
     random,
@@ -54,7 +42,7 @@ export function startDemo(options: DemoOptions): () => Promise<void> {
     call: async (method, url, body, as) => {
       const res = await options.http.inject({
         method, url,
-        headers: { authorization: `Bearer ${await tokenFor(as)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { authorization: await tokens.bearer(as), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
       });
       const answer = res.body ? JSON.parse(res.body) : undefined;

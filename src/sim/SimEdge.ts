@@ -8,7 +8,7 @@
  * back otherwise is reported as a broken invariant, with the first few mismatches.
  */
 import type { Clock } from '../clock/Clock.js';
-import type { KeyRing, Principal } from '../http/auth/index.js';
+import { IssuedTokens, type KeyRing, type Principal } from '../http/auth/index.js';
 import { silentLogger } from '../log/Logger.js';
 import type { Metrics } from '../metrics/Metrics.js';
 import { type HttpApp, createHttpApp } from '../http/createHttpApp.js';
@@ -56,23 +56,21 @@ export interface SimEdgeAuth {
   readonly ticketSecret: () => string;
 }
 
-const TOKEN_TTL_MS = 3_600_000;
-
 export class SimEdge {
   private readonly http: HttpApp;
   private readonly byStatus = new Map<number, number>();
   private readonly wrong: string[] = [];
   private mismatches = 0;
-  /** A token per caller, issued again once half its life is gone. */
-  private readonly tokens = new Map<string, { readonly token: string; readonly renewAt: number }>();
+  private readonly tokens: IssuedTokens;
 
   constructor(
     routes: readonly ((app: HttpApp) => void)[],
     private readonly producer: EdgeProducer,
-    private readonly auth: SimEdgeAuth,
+    auth: SimEdgeAuth,
     metrics?: Metrics,
   ) {
     this.http = createHttpApp({ log: silentLogger, metrics, auth });
+    this.tokens = new IssuedTokens(auth.keys, auth.clock);
     for (const register of routes) register(this.http);
   }
 
@@ -83,7 +81,7 @@ export class SimEdge {
   async call(request: SimRequest): Promise<void> {
     const before = this.producer.sent;
     const payload = request.body === undefined ? undefined : typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
-    const authorization = request.as ? `Bearer ${await this.token(request.as)}` : undefined;
+    const authorization = request.as ? await this.tokens.bearer(request.as) : undefined;
     const res = await withWatchdog(request, this.http.inject({
       method: request.method,
       url: request.url,
@@ -105,16 +103,6 @@ export class SimEdge {
       return;
     }
     request.then?.({ status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined });
-  }
-
-  private async token(who: Principal): Promise<string> {
-    const id = `${who.role}:${who.sub}`;
-    const now = this.auth.clock.now();
-    const held = this.tokens.get(id);
-    if (held && now < held.renewAt) return held.token;
-    const token = await this.auth.keys.issue(who, { now, ttlMs: TOKEN_TTL_MS });
-    this.tokens.set(id, { token, renewAt: now + TOKEN_TTL_MS / 2 });
-    return token;
   }
 
   invariant(): Invariant {
