@@ -349,6 +349,12 @@ export function brokerContract(name: string, setup: () => Promise<BrokerFixture>
         const group = unique('group');
         const a = reader(group, [t]);
         const b = reader(group, [t]);
+        // Records sent only once the group has settled: a commit made before the second member
+        // joined is refused by the coordinator (a stale generation), and its records read again.
+        await waitFor(() => a.held().length === 2 && b.held().length === 2, {
+          timeoutMs: WAIT_MS,
+          message: () => `2 + 2 partitions, got ${a.held()} | ${b.held()}`,
+        });
         await sendValues(t, 40, (i) => `account_${i}`);
         const union = (): BrokerRecord[] => [...a.records, ...b.records];
         await waitFor(() => a.held().length === 2 && b.held().length === 2 && new Set(union().map(keyOf)).size === 40, {
