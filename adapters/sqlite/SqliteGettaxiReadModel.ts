@@ -17,6 +17,7 @@ import type { EventEnvelope, EventSchema } from '../../src/events/EventSchema.js
 import type { Projection } from '../../src/host/ProjectionStage.js';
 import type { StoreTransaction } from '../../src/store/StateStore.js';
 import type { SqliteDatabase } from './SqliteStateStore.js';
+import { hasTable } from './hasTable.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS gettaxi_rides (
@@ -82,10 +83,7 @@ export class SqliteGettaxiReadModel implements GettaxiReadModel {
 
   taxis(since: string, limit: number): TaxiView[] {
     // The positions are kept by the analytics sink (hostGettaxi.ts), in the same database.
-    const exists = this.read
-      .prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'analytics_records'")
-      .get();
-    if (!exists?.n) return [];
+    if (!hasTable(this.read, 'analytics_records')) return [];
     // The bare columns of an aggregate query with max() are taken from the row holding the max.
     const rows = this.read
       .prepare<[string, string, number], { taxiId: string; lat: number; lon: number; available: number | null; at: string }>(

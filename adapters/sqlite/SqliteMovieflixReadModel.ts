@@ -24,6 +24,7 @@ import type { EventEnvelope, EventSchema } from '../../src/events/EventSchema.js
 import type { Projection } from '../../src/host/ProjectionStage.js';
 import type { StoreTransaction } from '../../src/store/StateStore.js';
 import type { SqliteDatabase } from './SqliteStateStore.js';
+import { hasTable } from './hasTable.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS movieflix_resume (
@@ -141,10 +142,7 @@ export class SqliteMovieflixReadModel implements MovieflixReadModel, PositionAna
   }
 
   positionStats(topic: string, since: string, completeRatio: number): PositionStats {
-    const exists = this.read
-      .prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'analytics_records'")
-      .get();
-    if (!exists?.n) return { viewers: [], completions: [] };
+    if (!hasTable(this.read, 'analytics_records')) return { viewers: [], completions: [] };
     // event_at is the envelope's `at`; the edge writes it as UTC ISO, so text order is time order
     // and the (topic, type, event_at) index serves the range. Each value's JSON is parsed once.
     const rows = this.read

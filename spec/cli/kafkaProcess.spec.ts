@@ -105,17 +105,17 @@ async function createPost(base: string, text: string): Promise<string> {
 const quiet = { error() {}, warn() {}, info() {} };
 
 /** `kastor run social` on kafka; on a fresh directory every stage starts at the topics' end. */
-async function startSocial(dataDir: string, broker: KafkaBroker, fresh: boolean): Promise<KastorChild> {
+async function startSocial(dataDir: string, broker: KafkaBroker, fresh: boolean, workers = 1): Promise<KastorChild> {
   let seeded: string[] = [];
   if (fresh) {
     const memory = openDatabase(':memory:');
-    seeded = await startAtTheEnd(dataDir, socialApp(new SqliteSocialReadModel(memory)), broker.admin);
+    seeded = await startAtTheEnd(dataDir, socialApp(new SqliteSocialReadModel(memory)), broker.admin, workers);
     memory.close();
   }
   const child = await startKastor({
     dataDir,
     // Its senders write as fast as the process answers: no per-user limit to trip over.
-    args: ['social', '--transport', 'kafka', '--brokers', kafkaBrokers(), '--rate-limit', 'user=off'],
+    args: ['social', '--transport', 'kafka', '--brokers', kafkaBrokers(), '--rate-limit', 'user=off', '--workers', String(workers)],
     env: { UV_THREADPOOL_SIZE: '16' },
     timeoutMs: WAIT_MS,
   });
@@ -139,8 +139,8 @@ describeKafka('kastor run social --transport kafka, as a child process', functio
   });
   after(async () => broker?.close());
   const children: KastorChild[] = [];
-  const start = async (dir: string, fresh: boolean) => {
-    const child = await startSocial(dir, broker, fresh);
+  const start = async (dir: string, fresh: boolean, workers = 1) => {
+    const child = await startSocial(dir, broker, fresh, workers);
     children.push(child);
     return child;
   };
@@ -148,10 +148,10 @@ describeKafka('kastor run social --transport kafka, as a child process', functio
     await Promise.all(children.splice(0).map((c) => stopKastor(c, 'SIGKILL')));
   });
 
-  it('keeps likes and comments exactly across kill -9, and still refuses bad input', async () => {
+  for (const workers of [1, 2]) it(`keeps likes and comments exactly across kill -9, and still refuses bad input (--workers ${workers})`, async () => {
     const dir = tmp();
     try {
-      const first = await start(dir, true);
+      const first = await start(dir, true, workers);
       const postId = await createPost(first.base, 'count me on kafka');
       for (const userId of ['alice', 'bob', 'alice']) {
         expect((await postJson(first.base, `/social/posts/${postId}/likes`, { userId }, await by(userId))).status).to.equal(202);
@@ -161,7 +161,7 @@ describeKafka('kastor run social --transport kafka, as a child process', functio
       expect(before).to.include({ likes: 2, comments: 1 });
 
       expect(await stopKastor(first, 'SIGKILL')).to.equal(null);
-      const second = await start(dir, false);
+      const second = await start(dir, false, workers);
       expect(await counts(second.base, postId, () => true, 'the post after the restart')).to.include({ likes: 2, comments: 1 });
       // After the restart one new like makes 3 (not 4) and one comment 2: nothing is replayed twice.
       // Each is the last record of its partition for this post, so once it counts, all before it did.

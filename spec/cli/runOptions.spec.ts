@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { expect } from 'chai';
 import { CommanderError } from 'commander';
 import { generateKeyPairSync } from 'node:crypto';
@@ -27,12 +28,14 @@ describe('kastor run: start-up options', function () {
   after(() => (level === undefined ? delete process.env.KASTOR_LOG_LEVEL : (process.env.KASTOR_LOG_LEVEL = level)));
   this.timeout(60_000);
 
-  it('keeps the defaults, and takes --profile and --max-live-actors', async () => {
+  it('keeps the defaults, and takes --profile, --max-live-actors and --workers', async () => {
     expect(await parsed([])).to.deep.equal({
       apps: [], transport: 'memory', brokers: '127.0.0.1:9092', dataDir: './data', port: 8080, host: '0.0.0.0',
       changelogs: false, profile: 'local', maxLiveActors: 10_000,
       auth: { keyFile: undefined, previousKeyFile: undefined, rateLimits: DEFAULT_RATE_LIMITS },
+      workers: availableParallelism(), workersExplicit: false,
     });
+    expect(await parsed(['--workers', '3'])).to.deep.include({ workers: 3, workersExplicit: true });
     expect(await parsed(['social', 'bank', '--transport', 'kafka', '--profile', 'production', '--max-live-actors', '500', '--port', '0']))
       .to.deep.include({ apps: ['social', 'bank'], transport: 'kafka', changelogs: true, profile: 'production', maxLiveActors: 500, port: 0 });
     expect(await parsed(['--transport', 'kafka', '--changelogs', 'off'])).to.deep.include({ changelogs: false });
@@ -41,7 +44,7 @@ describe('kastor run: start-up options', function () {
       rateLimits: { ...DEFAULT_RATE_LIMITS, user: { perSecond: 5, burst: 10 }, service: { perSecond: 100, burst: 200 } },
     });
     for (const bad of [['--profile', 'staging'], ['--max-live-actors', '-3'], ['--max-live-actors', 'lots'],
-      ['--rate-limit', 'robot=1/1'], ['--rate-limit', 'user=fast'], ['--rate-limit', 'user=0/5']]) {
+      ['--rate-limit', 'robot=1/1'], ['--rate-limit', 'user=fast'], ['--rate-limit', 'user=0/5'], ['--workers', '0']]) {
       await parsed(bad).then(
         () => expect.fail(`${bad.join(' ')} was accepted`),
         (e: unknown) => expect(e).to.be.instanceOf(CommanderError).with.property('code', 'commander.invalidArgument'),
@@ -99,7 +102,8 @@ describe('kastor run: start-up options', function () {
     });
 
     async function startWithFourPosts(maxLiveActors: number | undefined): Promise<RunningProcess> {
-      const options = await parsed(['social', '--data', dataDir, '--port', '0', '--host', '127.0.0.1',
+      // One worker: the spec looks at the actor host on this thread.
+      const options = await parsed(['social', '--data', dataDir, '--port', '0', '--host', '127.0.0.1', '--workers', '1',
         ...(maxLiveActors === undefined ? [] : ['--max-live-actors', String(maxLiveActors)])]);
       p = await startProcess(options);
       const base = `http://127.0.0.1:${p.port}`;
@@ -120,14 +124,14 @@ describe('kastor run: start-up options', function () {
 
     it('default: the four post actors stay in memory', async () => {
       const q = await startWithFourPosts(undefined);
-      await waitFor(() => q.runtime.host('social', 'post').liveActors === 4, { timeoutMs: 15_000, message: () => 'four live post actors' });
+      await waitFor(() => q.runtime!.host('social', 'post').liveActors === 4, { timeoutMs: 15_000, message: () => 'four live post actors' });
       expect(await passivations(q)).to.equal(0);
     });
 
     it('--max-live-actors 1: the others are passivated to the store', async () => {
       const q = await startWithFourPosts(1);
       await waitFor(async () => (await passivations(q)) >= 3, { timeoutMs: 15_000, message: () => 'three post actors passivated' });
-      expect(q.runtime.host('social', 'post').liveActors).to.be.at.most(1);
+      expect(q.runtime!.host('social', 'post').liveActors).to.be.at.most(1);
     });
   });
 });

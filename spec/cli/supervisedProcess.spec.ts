@@ -1,6 +1,7 @@
 /**
  * `kastor run` as a supervisor runs it: a child process, SIGTERM in the middle of traffic, a
- * restart on the same data directory. Every comment answered 202 is counted once; none twice.
+ * restart on the same data directory, with the stages on one thread and on two worker threads.
+ * Every comment answered 202 is counted once; none twice.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,7 +11,7 @@ import type { Role } from '../../src/http/auth/index.js';
 import { childTokens, postJson, startKastor } from '../support/childProcess.js';
 import { waitFor, waitForValue } from '../support/waitFor.js';
 
-const startChild = (dataDir: string) => startKastor({ dataDir });
+const startChild = (dataDir: string, workers?: number) => startKastor({ dataDir, args: ['social', ...(workers ? ['--workers', String(workers)] : [])] });
 const as = async (sub: string, role: Role = 'user') => ({ headers: await (await childTokens()).header(sub, role) });
 /** POSTs as the body's user. */
 const post = async (base: string, route: string, body: { userId: string; text: string }) => postJson(base, route, body, await as(body.userId));
@@ -18,10 +19,10 @@ const post = async (base: string, route: string, body: { userId: string; text: s
 describe('the supervised process', function () {
   this.timeout(90_000);
 
-  it('drains on SIGTERM mid-traffic, exits 0, and loses or doubles nothing across the restart', async () => {
+  for (const workers of [1, 2]) it(`drains on SIGTERM mid-traffic, exits 0, and loses or doubles nothing across the restart (--workers ${workers})`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kastor-proc-'));
     try {
-      const first = await startChild(dir);
+      const first = await startChild(dir, workers);
       const created = await (await post(first.base, '/social/posts', { userId: 'alice', text: 'count me' })).json() as { postId: string };
       const { postId } = created;
       await waitFor(async () => (await fetch(`${first.base}/social/posts/${postId}`, await as('reader'))).status === 200);
@@ -49,7 +50,7 @@ describe('the supervised process', function () {
       expect(code).to.equal(0);
       expect(first.logs.some((l) => l.includes('"kastor stopped"'))).to.equal(true);
 
-      const second = await startChild(dir);
+      const second = await startChild(dir, workers);
       const comments = async () => ((await (await fetch(`${second.base}/social/posts/${postId}`, await as('reader'))).json()) as { comments: number }).comments;
       await waitForValue(async () => ((await comments()) >= accepted ? true : undefined), { timeoutMs: 20_000, message: `${accepted} comments` });
       expect(await comments()).to.be.within(accepted, attempted);

@@ -8,6 +8,7 @@ import { MemoryBroker } from '../../adapters/memory/MemoryBroker.js';
 import { SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
 import { SystemClock } from '../../src/clock/SystemClock.js';
 import { VirtualClock } from '../../src/clock/VirtualClock.js';
+import { localConsoleSource } from '../../src/console/ConsoleSource.js';
 import { ConsoleOverview, type OverviewSample } from '../../src/console/ConsoleOverview.js';
 import { TopicPartitionCounts } from '../../src/console/consoleTopology.js';
 import { Runtime } from '../../src/host/Runtime.js';
@@ -34,7 +35,7 @@ describe('console overview', function () {
     runtime = new Runtime([counterApp()], { broker, store, metrics, clock: new SystemClock(), ids: seededIdSource(3) });
     await runtime.start();
     clock = new VirtualClock(at);
-    overview = new ConsoleOverview({ runtime, broker, store, metrics, clock, log: silentLogger, partitions: new TopicPartitionCounts(broker.admin) });
+    overview = new ConsoleOverview({ source: localConsoleSource({ runtime, broker, store, metrics, partitions: new TopicPartitionCounts(broker.admin) }), clock, log: silentLogger });
   });
   after(async () => {
     await runtime.stop();

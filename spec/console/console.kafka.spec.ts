@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { KafkaBroker } from '../../adapters/kafka/index.js';
 import { SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
 import { SystemClock } from '../../src/clock/SystemClock.js';
+import { localConsoleSource } from '../../src/console/ConsoleSource.js';
 import { ConsoleOverview } from '../../src/console/ConsoleOverview.js';
 import { DeadLetters, REDRIVEN_FROM } from '../../src/console/DeadLetters.js';
 import { TopicPartitionCounts } from '../../src/console/consoleTopology.js';
@@ -58,7 +59,7 @@ describeKafka('the console on the kafka transport', function () {
     ]);
     await waitFor(() => metrics.value('kastor_events_in_total', { stage }) === 2, { timeoutMs: 30_000, message: 'both records consumed' });
 
-    const overview = new ConsoleOverview({ runtime, broker, store, metrics, clock: new SystemClock(), log: silentLogger, partitions });
+    const overview = new ConsoleOverview({ source: localConsoleSource({ runtime, broker, store, metrics, partitions }), clock: new SystemClock(), log: silentLogger });
     const row = (await overview.sample()).stages.find((s) => s.name === stage)!;
     expect(row.eventsIn).to.equal(2);
     expect(row.lag).to.equal(0);

@@ -1,6 +1,7 @@
 /**
  * `kastor run --demo`: the seeded traffic goes through the applications' own routes (and the bank's
- * CDC source), so each view of the console moves within seconds of the start.
+ * CDC source), so each view of the console moves within seconds of the start — with the stages
+ * on this thread, and on two worker threads.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { waitForValue } from '../support/waitFor.js';
 
 const ADMIN = { sub: 'ops', role: 'admin' } as const;
 
-describe('console: kastor run --demo', function () {
+for (const workers of [1, 2]) describe(`console: kastor run --demo --workers ${workers}`, function () {
   this.timeout(60_000);
   let dir: string;
   let proc: RunningProcess;
@@ -27,7 +28,7 @@ describe('console: kastor run --demo', function () {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'kastor-console-demo-'));
-    proc = await startProcess({ apps: ['social', 'bank', 'gettaxi', 'movieflix'], transport: 'memory', dataDir: dir, port: 0, host: '127.0.0.1', demo: true });
+    proc = await startProcess({ apps: ['social', 'bank', 'gettaxi', 'movieflix'], transport: 'memory', dataDir: dir, port: 0, host: '127.0.0.1', demo: true, workers });
     tokens = await Tokens.ofDataDir(dir);
   });
   after(async () => {
@@ -46,5 +47,7 @@ describe('console: kastor run --demo', function () {
     const bank = await viewWhen('bank', (b) => b.users.length > 0);
     expect(bank.users[0].threshold).to.include({ amountCents: 50_000 });
     expect(bank.users[0].alerts[0].amountCents).to.be.greaterThan(50_000);
+    const overview = await call('GET', '/console/api/overview', undefined, undefined, ADMIN);
+    expect(overview.body.healthy).to.equal(true);
   });
 });

@@ -21,6 +21,7 @@ import type { Admin } from '../../src/broker/Broker.js';
 import type { AppDefinition } from '../../src/host/AppDefinition.js';
 import { repartitionTopic } from '../../src/host/topology.js';
 import { loadKeyRing } from '../../src/http/auth/index.js';
+import { settleWorkerCount, workerStateFiles } from '../../src/cli/workers/layout.js';
 import { Tokens } from './auth.js';
 import { waitFor } from './waitFor.js';
 
@@ -164,10 +165,12 @@ export function stageTopics(app: AppDefinition): Map<string, string[]> {
 
 /**
  * Stores, through the state store port, every stage's offset at the high watermark of each
- * partition it reads (topics that do not exist yet start at 0 anyway). Returns the stage names.
+ * partition it reads (topics that do not exist yet start at 0 anyway), in the file of the worker
+ * that owns the partition when the process will run `workers` of them. Returns the stage names.
  */
-export async function startAtTheEnd(dataDir: string, app: AppDefinition, admin: Admin): Promise<string[]> {
-  const store = new SqliteStateStore(path.join(dataDir, 'state.db'));
+export async function startAtTheEnd(dataDir: string, app: AppDefinition, admin: Admin, workers = 1): Promise<string[]> {
+  settleWorkerCount(dataDir, workers, true);
+  const stores = workerStateFiles(dataDir, workers).map((file) => new SqliteStateStore(file));
   try {
     const stages = stageTopics(app);
     for (const [stage, topics] of stages) {
@@ -178,11 +181,13 @@ export async function startAtTheEnd(dataDir: string, app: AppDefinition, admin: 
           Array.from({ length: description.partitions }, async (_, partition) =>
             ({ topic, partition, offset: (await admin.watermarks({ topic, partition })).high })),
         );
-        store.stage(stage).commit({ snapshots: [], outbox: [], offsets });
+        stores.forEach((store, worker) => store.stage(stage).commit({
+          snapshots: [], outbox: [], offsets: offsets.filter((o) => o.partition % workers === worker),
+        }));
       }
     }
     return [...stages.keys()];
   } finally {
-    store.close();
+    for (const store of stores) store.close();
   }
 }

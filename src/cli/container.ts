@@ -13,9 +13,7 @@ import { type IdSource, nanoidSource } from '../ids/IdSource.js';
 import type { Logger } from '../log/Logger.js';
 import { createLogger } from '../log/createLogger.js';
 import { Metrics } from '../metrics/Metrics.js';
-import type { StateStore } from '../store/StateStore.js';
 import { MemoryBroker } from '../../adapters/memory/index.js';
-import { SqliteStateStore, openDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
 
 export const TOKENS = {
   clock: Symbol('Clock'),
@@ -23,7 +21,6 @@ export const TOKENS = {
   logger: Symbol('Logger'),
   metrics: Symbol('Metrics'),
   broker: Symbol('Broker'),
-  store: Symbol('StateStore'),
 } as const;
 
 export interface TransportOptions {
@@ -41,7 +38,6 @@ export async function createContainer(options: TransportOptions): Promise<Depend
   c.register<IdSource>(TOKENS.ids, { useValue: nanoidSource });
   c.register<Logger>(TOKENS.logger, { useValue: logger });
   c.register<Metrics>(TOKENS.metrics, { useValue: new Metrics({ processMetrics: true }) });
-  c.register<StateStore>(TOKENS.store, { useValue: new SqliteStateStore(join(options.dataDir, 'state.db')) });
   c.register<Broker>(TOKENS.broker, { useValue: await createBroker(options, clock, logger) });
   return c;
 }
@@ -53,8 +49,4 @@ async function createBroker(options: TransportOptions, clock: Clock, logger: Log
   }
   const { KafkaBroker } = await import('../../adapters/kafka/index.js');
   return new KafkaBroker({ brokers: options.brokers ?? '127.0.0.1:9092', clientId: 'kastor', logger });
-}
-
-export function readConnection(dataDir: string) {
-  return openDatabase(join(dataDir, 'state.db'));
 }

@@ -10,17 +10,18 @@ import type { Clock } from '../clock/Clock.js';
 import type { IdSource } from '../ids/IdSource.js';
 import type { Logger } from '../log/Logger.js';
 import type { Metrics } from '../metrics/Metrics.js';
-import type { StateStore } from '../store/StateStore.js';
-import { Runtime } from '../host/Runtime.js';
-import { runtimeLag } from '../host/lag.js';
+import type { Runtime } from '../host/Runtime.js';
 import { createHttpApp } from '../http/createHttpApp.js';
 import { type RateLimits, loadKeyRing } from '../http/auth/index.js';
 import { processRoutes } from '../http/processRoutes.js';
 import { consoleRoutes } from '../console/consoleRoutes.js';
 import { startDemo } from '../console/demo.js';
-import { resolveApps } from '../apps/index.js';
-import { TOKENS, createContainer, readConnection, type TransportOptions } from './container.js';
-import type { SqliteStateStore } from '../../adapters/sqlite/SqliteStateStore.js';
+import type { BackgroundService } from '../host/BackgroundService.js';
+import { TOKENS, createContainer, type TransportOptions } from './container.js';
+import { inProcessEngine } from './ProcessEngine.js';
+import { settleWorkerCount } from './workers/layout.js';
+import { workersEngine } from './workers/workersEngine.js';
+import type { WorkerPool } from './workers/WorkerPool.js';
 import type { DeploymentProfile } from '../topics/TopicDeclaration.js';
 import { requireBroker } from './requireBroker.js';
 
@@ -39,6 +40,13 @@ export interface RunOptions extends TransportOptions {
   readonly auth?: RunAuthOptions;
   /** Seeded traffic through the process's own routes, for the console's views (src/console/demo.ts). */
   readonly demo?: boolean;
+  /**
+   * Worker threads running the stages, each owning a share of every stage's partitions (default 1:
+   * this thread). A data directory keeps the count it was written with (src/cli/workers/layout.ts).
+   */
+  readonly workers?: number;
+  /** `workers` was asked for (a count that differs from the data directory's is then refused). */
+  readonly workersExplicit?: boolean;
 }
 
 export interface RunAuthOptions {
@@ -49,7 +57,11 @@ export interface RunAuthOptions {
 
 export interface RunningProcess {
   readonly server: Server;
-  readonly runtime: Runtime;
+  /** The stages' Runtime when they run on this thread (`workers` 1). */
+  readonly runtime?: Runtime;
+  /** Worker threads running the stages (1: this thread), and their pool when there are more. */
+  readonly workers: number;
+  readonly pool?: WorkerPool;
   /** The log the process reads and writes (tools and specs that produce or read records). */
   readonly broker: Broker;
   readonly port: number;
@@ -62,63 +74,40 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   if (options.transport === 'kafka') await requireBroker(options.brokers ?? '127.0.0.1:9092');
   // A key that cannot be read stops the start before anything opens.
   const keys = await loadKeyRing({ dataDir: options.dataDir, keyFile: options.auth?.keyFile, previousKeyFile: options.auth?.previousKeyFile });
+  const workers = settleWorkerCount(options.dataDir, options.workers ?? 1, options.workersExplicit ?? options.workers !== undefined);
   const c: DependencyContainer = await createContainer(options);
   const clock = c.resolve<Clock>(TOKENS.clock);
   const ids = c.resolve<IdSource>(TOKENS.ids);
   const log = c.resolve<Logger>(TOKENS.logger);
   const metrics = c.resolve<Metrics>(TOKENS.metrics);
   const broker = c.resolve<Broker>(TOKENS.broker);
-  const store = c.resolve<StateStore>(TOKENS.store) as SqliteStateStore;
-  const readDb = readConnection(options.dataDir);
   const producer = broker.producer({ profile: 'reliable', clientId: 'kastor-edge' });
 
-  const modules = resolveApps(options.apps);
-  const names = modules.map((m) => m.name);
-  const hosted = modules.map((m) => m.host({
-    db: store.db, readDb, dataDir: options.dataDir, transport: options.transport, broker, producer, clock, ids, logger: log, metrics, env: process.env,
-  }));
   // Declared before anything that may call stop(): a fatal fault can come during start-up.
   let stopping: Promise<void> | undefined;
   let stopDemo: (() => Promise<void>) | undefined;
-  const runtime = new Runtime(hosted.map((h) => h.definition), {
-    broker, store, clock, ids, metrics, logger: log, changelogs: options.changelogs,
-    deployment: options.profile, maxLiveActors: options.maxLiveActors,
-    onFatal: exitOnFatal(log, () => stop()),
-  });
-  const background = hosted.flatMap((h) => h.background ?? []);
+  const deps = { broker, producer, clock, ids, logger: log, metrics, onFatal: exitOnFatal(log, () => stop()) };
+  const engine = workers > 1 ? workersEngine(options, workers, deps) : inProcessEngine(options, deps);
+  let background: readonly BackgroundService[] = [];
   try {
-    await runtime.start();
+    await engine.start();
+    background = engine.hosted.flatMap((h) => h.background ?? []);
     for (const service of background) await service.start();
   } catch (e) {
     // Close what was opened (librdkafka clients, the store), else they keep the process alive.
     for (const service of background) await service.stop().catch(() => undefined);
-    await runtime.stop().catch(() => undefined);
+    await engine.stop().catch(() => undefined);
     await producer.close().catch(() => undefined);
     await broker.close().catch(() => undefined);
-    readDb.close();
-    store.close();
     throw e;
   }
+  const hosted = engine.hosted;
 
   const http = createHttpApp({ log, metrics, auth: { keys, clock, rateLimits: options.auth?.rateLimits } });
-  const lagGauge = metrics.gauge('kastor_consumer_lag', 'High watermark minus the offset the stage stored');
-  processRoutes(http, {
-    healthy: () => runtime.healthy,
-    readiness: () => runtime.readiness,
-    metrics: async () => {
-      try {
-        for (const l of await runtimeLag(runtime, broker, store)) {
-          lagGauge({ stage: l.stage, topic: l.topic, partition: String(l.partition) }, l.lag);
-        }
-      } catch (error) {
-        log.warn('consumer lag unavailable', { error });
-      }
-      return metrics.render();
-    },
-  });
+  processRoutes(http, engine.probes);
   for (const h of hosted) h.routes(http);
   const readModels = new Map(hosted.flatMap((h) => (h.readModel ? [[h.definition.name, h.readModel] as const] : [])));
-  consoleRoutes(http, { runtime, broker, store, metrics, clock, producer, log, readModels });
+  consoleRoutes(http, { source: engine.console, broker, clock, producer, log, readModels });
   try {
     await http.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
   } catch (e) {
@@ -129,7 +118,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   const server = http.server;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  log.info('kastor running', { apps: names, transport: options.transport, port, dataDir: options.dataDir, tokenKeys: keys.description });
+  log.info('kastor running', { apps: hosted.map((h) => h.definition.name), transport: options.transport, workers, port, dataDir: options.dataDir, tokenKeys: keys.description });
   if (options.demo) {
     stopDemo = startDemo({ http, keys, clock, log, apps: hosted.map((h) => h.definition.name), dataDir: options.dataDir, env: process.env });
   }
@@ -144,16 +133,14 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
       await closed;
       clearTimeout(grace);
       for (const service of background) await service.stop();
-      await runtime.stop();
+      await engine.stop();
       await producer.close();
       await broker.close();
-      readDb.close();
-      store.close();
       log.info('kastor stopped');
     })();
     return stopping;
   }
-  return { server, runtime, broker, port, log, stop };
+  return { server, runtime: engine.runtime, pool: engine.pool, workers, broker, port, log, stop };
 }
 
 /**

@@ -1,21 +1,17 @@
 /**
- * What the console's overview shows, gathered from what the process already knows: the Runtime's
- * stages and runners (status, assigned partitions), the state store's offsets (the truth the
- * commit protocol keeps), the broker's high watermarks, and the counters the stages already keep
- * in Metrics. Nothing is added to the event path.
+ * What the console's overview shows, gathered from what the process already knows
+ * (ConsoleSource.ts): the Runtime's stages and runners (status, assigned partitions), the state
+ * store's offsets (the truth the commit protocol keeps), the broker's high watermarks, and the
+ * counters the stages already keep in Metrics. Nothing is added to the event path.
  *
  * Sampling runs only while someone watches: the first watcher starts a one-second timer, the last
  * one to leave stops it. Each sample's rates are the counters' deltas since the previous sample;
  * the last `historySize` samples are kept for the charts, so a page opened again sees the minutes
  * before it (those that were watched).
  */
-import type { Broker } from '../broker/Broker.js';
 import type { Clock, TimerHandle } from '../clock/Clock.js';
 import type { Logger } from '../log/Logger.js';
-import type { Runtime } from '../host/Runtime.js';
-import type { Metrics } from '../metrics/Metrics.js';
-import type { StateStore } from '../store/StateStore.js';
-import { type TopicPartitionCounts, stageAppOf } from './consoleTopology.js';
+import type { ConsoleSource } from './ConsoleSource.js';
 
 export interface PartitionRow {
   readonly topic: string;
@@ -64,12 +60,9 @@ export interface OverviewSample {
 }
 
 export interface ConsoleOverviewOptions {
-  readonly runtime: Runtime;
-  readonly broker: Broker;
-  readonly store: StateStore;
-  readonly metrics: Metrics;
+  /** The stages' facts: this thread's Runtime, or the worker threads' (ConsoleSource.ts). */
+  readonly source: Pick<ConsoleSource, 'stages'>;
   readonly clock: Clock;
-  readonly partitions: TopicPartitionCounts;
   readonly log: Logger;
   readonly intervalMs?: number;
   /** Samples kept for the charts (default 300: five minutes at one a second). */
@@ -111,57 +104,20 @@ export class ConsoleOverview {
 
   /** One sample now (rates against the previous sample, if any). */
   async sample(): Promise<OverviewSample> {
-    const { runtime, store, metrics, broker, clock, partitions } = this.options;
+    const { source, clock } = this.options;
     const at = clock.now();
     const before = this.previous;
     const seconds = before ? Math.max(0.001, (at - before.at) / 1_000) : 0;
-    const statuses = runtime.stages;
-    const stages: StageRow[] = [];
-    for (const runner of runtime.stageRunners) {
-      const name = runner.stage.name;
-      const labels = { stage: name };
-      const rows: PartitionRow[] = [];
-      const stageStore = store.stage(name);
-      for (const topic of runner.stage.topics) {
-        const count = await partitions.of(topic);
-        const tps = Array.from({ length: count }, (_, partition) => ({ topic, partition }));
-        const stored = stageStore.offsets(tps);
-        // One round trip per partition on Kafka: asked together, not one after the other.
-        const highs = await Promise.all(tps.map(async (tp) => (await broker.admin.watermarks(tp)).high));
-        tps.forEach((tp, i) => {
-          const committed = stored.get(`${topic}/${tp.partition}`) ?? 0;
-          rows.push({ topic, partition: tp.partition, committed, high: highs[i], lag: Math.max(0, highs[i] - committed) });
-        });
-      }
-      const eventsIn = metrics.value('kastor_events_in_total', labels);
-      const eventsOut = metrics.value('kastor_events_out_total', labels);
-      const last = before?.stages.find((s) => s.name === name);
+    const report = await source.stages();
+    const stages = report.stages.map((facts): StageRow => {
+      const last = before?.stages.find((s) => s.name === facts.name);
       const rate = (now: number, then: number | undefined) => (last && seconds > 0 ? Math.max(0, now - (then ?? 0)) / seconds : 0);
-      const host = hostOf(runtime, name);
-      stages.push({
-        name,
-        app: stageAppOf(runtime.apps, name),
-        status: statuses.get(name) ?? 'down',
-        restored: runner.restored,
-        topics: runner.stage.topics,
-        assigned: [...runner.assignments].sort(),
-        partitions: rows,
-        lag: rows.reduce((sum, r) => sum + r.lag, 0),
-        eventsIn,
-        eventsOut,
-        inPerSecond: rate(eventsIn, last?.eventsIn),
-        outPerSecond: rate(eventsOut, last?.eventsOut),
-        liveActors: host?.liveActors,
-        passivations: host ? metrics.value('kastor_passivations_total', labels) : undefined,
-        restarts: metrics.value('kastor_stage_restarts_total', labels),
-        retries: metrics.value('kastor_restarts_total', labels),
-        deadLetters: metrics.value('kastor_dead_letters_total', labels),
-      });
-    }
+      return { ...facts, inPerSecond: rate(facts.eventsIn, last?.eventsIn), outPerSecond: rate(facts.eventsOut, last?.eventsOut) };
+    });
     const sample: OverviewSample = {
       at,
-      healthy: runtime.healthy,
-      ready: runtime.ready,
+      healthy: report.healthy,
+      ready: report.ready,
       stages,
       inPerSecond: stages.reduce((sum, s) => sum + s.inPerSecond, 0),
       outPerSecond: stages.reduce((sum, s) => sum + s.outPerSecond, 0),
@@ -191,15 +147,5 @@ export class ConsoleOverview {
       this.sampling = false;
       if (this.listeners.size > 0) this.schedule(this.options.intervalMs ?? 1_000);
     }
-  }
-}
-
-function hostOf(runtime: Runtime, stage: string): { liveActors: number } | undefined {
-  const [app, entity, ...rest] = stage.split('.');
-  if (rest.length > 0 || entity === undefined) return undefined;
-  try {
-    return runtime.host(app, entity);
-  } catch {
-    return undefined;
   }
 }

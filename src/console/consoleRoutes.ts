@@ -21,24 +21,20 @@ import fastifyStatic from '@fastify/static';
 import { z } from 'zod';
 import type { Broker, Producer } from '../broker/Broker.js';
 import type { Clock } from '../clock/Clock.js';
-import type { Runtime } from '../host/Runtime.js';
 import type { AccessRule } from '../http/auth/installAuth.js';
 import type { HttpApp } from '../http/createHttpApp.js';
 import { HttpError } from '../http/HttpError.js';
 import type { Logger } from '../log/Logger.js';
-import type { Metrics } from '../metrics/Metrics.js';
-import type { StateStore } from '../store/StateStore.js';
 import { ConsoleOverview, type OverviewSample } from './ConsoleOverview.js';
+import type { ConsoleSource } from './ConsoleSource.js';
 import { DeadLetters } from './DeadLetters.js';
 import { TopicPartitionCounts, appNamed } from './consoleTopology.js';
-import { inspectEntity } from './inspectEntity.js';
 import { type BoundView, CONSOLE_VIEWS } from './views/index.js';
 
 export interface ConsoleDeps {
-  readonly runtime: Runtime;
+  /** The stages and actors shown: this thread's Runtime, or the worker threads' (ConsoleSource.ts). */
+  readonly source: ConsoleSource;
   readonly broker: Broker;
-  readonly store: StateStore;
-  readonly metrics: Metrics;
   readonly clock: Clock;
   /** Produces re-driven dead letters (the edge's reliable producer). */
   readonly producer: Producer;
@@ -69,9 +65,9 @@ const PAGE_HEADERS = {
 
 export function consoleRoutes(app: HttpApp, deps: ConsoleDeps): ConsoleOverview {
   const partitions = new TopicPartitionCounts(deps.broker.admin);
-  const overview = new ConsoleOverview({ ...deps, partitions, log: deps.log.child({ component: 'console' }) });
+  const overview = new ConsoleOverview({ source: deps.source, clock: deps.clock, log: deps.log.child({ component: 'console' }) });
   const deadLetters = new DeadLetters({ broker: deps.broker, producer: deps.producer, partitions, log: deps.log });
-  const apps = deps.runtime.apps;
+  const apps = deps.source.apps;
   const views = new Map<string, BoundView>();
   for (const view of CONSOLE_VIEWS) {
     const readModel = deps.readModels?.get(view.app);
@@ -122,7 +118,7 @@ export function consoleRoutes(app: HttpApp, deps: ConsoleDeps): ConsoleOverview 
     return view.read(query.data, deps.clock);
   });
   app.get('/console/api/entities/:app/:entity/:key', { schema: { params: entityParams }, config: admin }, async (req) => (
-    inspectEntity({ runtime: deps.runtime, store: deps.store, partitions }, req.params.app, req.params.entity, req.params.key)
+    deps.source.inspect(req.params.app, req.params.entity, req.params.key)
   ));
   app.get('/console/api/dead-letters/:app', { schema: { params: appParams, querystring: listQuery }, config: admin }, async (req) => (
     deadLetters.list(appNamed(apps, req.params.app), req.query.limit)

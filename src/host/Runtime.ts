@@ -73,6 +73,11 @@ export interface RuntimeReadiness {
   readonly stages: Readonly<Record<string, StageReadiness>>;
 }
 
+/** Creates every topic the applications need (never left to broker auto-creation). */
+export async function ensureTopics(broker: Broker, apps: readonly AppDefinition[], deployment: DeploymentProfile = 'local'): Promise<void> {
+  await broker.admin.createTopics(apps.flatMap((app) => allTopics(app)).map((t) => topicSpec(t, deployment)));
+}
+
 export class Runtime {
   private readonly supervisors: StageSupervisor[] = [];
   private readonly hosts = new Map<string, ActorHost>();
@@ -87,9 +92,8 @@ export class Runtime {
   }
 
   /** Creates every topic the applications need (never left to broker auto-creation). */
-  async ensureTopics(): Promise<void> {
-    const specs = this.apps.flatMap((app) => allTopics(app)).map((t) => topicSpec(t, this.options.deployment ?? 'local'));
-    await this.options.broker.admin.createTopics(specs);
+  ensureTopics(): Promise<void> {
+    return ensureTopics(this.options.broker, this.apps, this.options.deployment);
   }
 
   async start(): Promise<void> {

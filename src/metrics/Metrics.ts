@@ -14,7 +14,7 @@
  * cell, so no label set is looked up per call here (prom-client still hashes it inside, ~0.2 µs
  * for a counter, ~0.5 µs for a histogram: fine per batch, not per event).
  */
-import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -37,7 +37,12 @@ export interface ObserveFn {
 export interface MetricsOptions {
   /** prom-client's default metrics: process CPU and memory, event-loop lag, GC, handles. */
   readonly processMetrics?: boolean;
+  /** Labels on every series (a worker thread's `worker`). */
+  readonly defaultLabels?: Labels;
 }
+
+/** A registry's series as plain data (prom-client's `getMetricsAsJSON`), to cross a thread. */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
 /** Seconds, from half a millisecond (a small batch in memory) to ten seconds (a stalled commit). */
 export const LATENCY_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -121,6 +126,7 @@ export class Metrics {
   private readonly series = new Map<string, Series>();
 
   constructor(options: MetricsOptions = {}) {
+    if (options.defaultLabels) this.registry.setDefaultLabels({ ...options.defaultLabels });
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -171,6 +177,20 @@ export class Metrics {
   /** The Prometheus text exposition of every series, the default metrics included when on. */
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /** This registry's series as data, for another thread's `render` (`snapshot` then `renderWith`). */
+  snapshot(): Promise<MetricsSnapshot> {
+    return this.registry.getMetricsAsJSON();
+  }
+
+  /**
+   * The text exposition of this registry beside other registries' snapshots (the worker threads'):
+   * prom-client's AggregatorRegistry merges them, series told apart by their labels.
+   */
+  async renderWith(others: readonly MetricsSnapshot[]): Promise<string> {
+    if (others.length === 0) return this.render();
+    return AggregatorRegistry.aggregate([await this.snapshot(), ...others]).metrics();
   }
 
   get contentType(): string {

@@ -148,7 +148,7 @@ describe('ops app in a kastor process', function () {
   it('hosts the aggregator, the read model, the log store and the collector', async () => {
     const base = `http://127.0.0.1:${proc.port}`;
     expect((await get(base, '/healthz')).status).to.equal(200);
-    expect(proc.runtime.stageRunners.map((r) => r.stage.name).sort()).to.deep.equal(['ops.logstore', 'ops.metrics_aggregator', 'ops.read_model']);
+    expect(proc.runtime!.stageRunners.map((r) => r.stage.name).sort()).to.deep.equal(['ops.logstore', 'ops.metrics_aggregator', 'ops.read_model']);
     const keys = await Tokens.ofDataDir(dir);
     expect((await get(base, '/ops/metrics/kastor?minute=2026-01-01T12:00', keys)).status).to.equal(404);
     expect((await get(base, '/ops/metrics/kastor?minute=noon', keys)).status).to.equal(400);

@@ -34,6 +34,8 @@ export interface PopularityJobOptions {
 
 export class PopularityJob {
   readonly name = 'movieflix.popularity';
+  // The viewer actors rank with it as the routes do: every worker thread computes its own copy.
+  readonly runs = 'everywhere';
   private scores: PopularityScores;
   private timer: TimerHandle | undefined;
   private running = false;

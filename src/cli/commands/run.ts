@@ -1,4 +1,5 @@
 /** `kastor run [apps...]`: hosts the applications until a signal (src/cli/runCommand.ts). */
+import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import type { DeploymentProfile } from '../../topics/TopicDeclaration.js';
 import { APP_MODULES } from '../../apps/index.js';
@@ -21,6 +22,7 @@ interface RunFlags {
   readonly authPreviousKey?: string;
   readonly rateLimit: RateLimits;
   readonly demo?: boolean;
+  readonly workers?: number;
 }
 
 export const DEFAULT_MAX_LIVE_ACTORS = 10_000;
@@ -40,6 +42,8 @@ export function runOptions(apps: readonly string[], flags: RunFlags): RunOptions
     maxLiveActors: flags.maxLiveActors,
     auth: { keyFile: flags.authKey, previousKeyFile: flags.authPreviousKey, rateLimits: flags.rateLimit },
     ...(flags.demo ? { demo: true } : {}),
+    workers: flags.workers ?? availableParallelism(),
+    workersExplicit: flags.workers !== undefined,
   };
 }
 
@@ -60,6 +64,8 @@ export function runCommand(start: (options: RunOptions) => Promise<void> = runUn
     .addOption(authKeyOption())
     .addOption(authPreviousKeyOption())
     .addOption(rateLimitOption())
+    .addOption(new Option('--workers <n>', 'worker threads running the stages, each owning a share of every stage\'s partitions (default: the number of cores; 1: this thread)')
+      .argParser(wholeNumber(1)))
     .addOption(new Option('--demo', 'drive seeded traffic through the apps\' own routes, for the console\'s views (/console)'))
     .action(async (apps: string[], flags: RunFlags) => {
       await start(runOptions(apps, flags));

@@ -1,0 +1,96 @@
+/**
+ * `kastor run --workers N` (N > 1): N worker threads run the stages, each over the partitions it
+ * owns (p mod N) on its own SQLite file; the main thread keeps the broker's clients (one group
+ * member per stage, `BrokerService`), the edge, and the read routes, which query every worker's
+ * file through one connection (unionReadConnection).
+ *
+ * Why the process routes partitions to its workers rather than making each worker a group member
+ * of its own: a partition then never moves between workers, so a worker's file holds its
+ * partitions' state for good, a worker that dies resumes them from its own offsets (no changelog
+ * restore, no rebalance of the other instances), and the memory transport — one journal, one
+ * thread — serves workers exactly as Kafka does.
+ */
+import Database from 'better-sqlite3';
+import { defaultSupervision } from '../../../config/supervision.js';
+import { BrokerService } from '../../../adapters/thread/BrokerService.js';
+import { unionReadConnection } from '../../../adapters/sqlite/unionReadConnection.js';
+import type { HostedApp } from '../../apps/AppModule.js';
+import { resolveApps } from '../../apps/index.js';
+import { type ConsoleSource, type StagesReport, mergeStageReports } from '../../console/ConsoleSource.js';
+import { HttpError } from '../../http/HttpError.js';
+import { ensureTopics } from '../../host/Runtime.js';
+import { type SqliteDatabase, SqliteStateStore } from '../../../adapters/sqlite/SqliteStateStore.js';
+import type { AppsToHost } from '../hostApps.js';
+import type { EngineDeps, ProcessEngine } from '../ProcessEngine.js';
+import { workerStateFiles } from './layout.js';
+import { WorkerPool } from './WorkerPool.js';
+
+export function workersEngine(apps: AppsToHost, workers: number, deps: EngineDeps): ProcessEngine {
+  const { broker, metrics } = deps;
+  const modules = resolveApps(apps.apps);
+  const definitions = modules.map((m) => m.definition());
+  const service = new BrokerService(broker, workers);
+  const pool = new WorkerPool({
+    workers, apps, service, policy: defaultSupervision, clock: deps.clock, logger: deps.logger, onFatal: deps.onFatal,
+  });
+  let hosted: HostedApp[] = [];
+  let readDb: SqliteDatabase | undefined;
+  let scratch: SqliteDatabase | undefined;
+  const range = Array.from({ length: workers }, (_, i) => i);
+  const context = {
+    dataDir: apps.dataDir, transport: apps.transport, broker, producer: deps.producer,
+    clock: deps.clock, ids: deps.ids, logger: deps.logger, metrics, env: process.env,
+  };
+
+  const console: ConsoleSource = {
+    apps: definitions,
+    stages: async () => mergeStageReports(await Promise.all(range.map((w) => pool.ask(w, { what: 'stages' }).catch((): StagesReport => (
+      { healthy: false, ready: false, stages: [] }
+    ))))),
+    inspect: async (app, entity, key) => {
+      const answers = await Promise.allSettled(range.map((w) => pool.ask(w, { what: 'inspect', app, entity, key })));
+      const found = answers.find((a) => a.status === 'fulfilled');
+      if (found?.status === 'fulfilled') return found.value;
+      const refused = answers.map((a) => (a as PromiseRejectedResult).reason as Error & { statusCode?: number });
+      const reason = refused.find((e) => e.statusCode !== undefined) ?? refused[0];
+      throw new HttpError(reason.statusCode ?? 503, reason.message);
+    },
+  };
+
+  return {
+    get hosted() {
+      return hosted;
+    },
+    pool,
+    probes: {
+      healthy: () => pool.healthy,
+      readiness: () => pool.readiness,
+      metrics: async () => metrics.renderWith(await pool.metrics()),
+    },
+    console,
+    async start() {
+      // The edge produces to the topics before any worker runs.
+      await ensureTopics(broker, definitions, apps.profile);
+      // Every file has every table before any worker opens the union of them.
+      for (const file of workerStateFiles(apps.dataDir, workers)) {
+        const store = new SqliteStateStore(file);
+        try {
+          for (const m of modules) m.host({ ...context, db: store.db, readDb: store.db });
+        } finally {
+          store.close();
+        }
+      }
+      await pool.start();
+      // Every worker has created its tables: the union sees them all.
+      readDb = unionReadConnection(workerStateFiles(apps.dataDir, workers));
+      scratch = new Database(':memory:');
+      hosted = modules.map((m) => m.host({ ...context, db: scratch!, readDb: readDb! }));
+    },
+    async stop() {
+      await pool.stop();
+      await service.close();
+      readDb?.close();
+      scratch?.close();
+    },
+  };
+}
