@@ -9,6 +9,7 @@ type Bench = (quick: boolean) => Promise<BenchResult>;
 
 const BENCHES: Record<string, () => Promise<Bench>> = {
   host: async () => (await import('./hostBench.js')).hostBench,
+  workers: async () => (await import('./workersBench.js')).workersBench,
   kafka: async () => (await import('./kafkaBench.js')).kafkaBench,
   memory: async () => (await import('./memoryBench.js')).memoryBench,
   latency: async () => (await import('./latencyBench.js')).latencyBench,

@@ -30,7 +30,8 @@ export interface ConsoleSource {
 
 export interface LocalConsoleDeps {
   readonly runtime: Runtime;
-  readonly broker: Broker;
+  /** The high watermarks; none: rows carry their stored offsets only (high and lag 0, for `withHighs`). */
+  readonly broker?: Broker;
   readonly store: StateStore;
   readonly metrics: Metrics;
   readonly partitions: TopicPartitionCounts;
@@ -59,7 +60,7 @@ export async function localStages(deps: LocalConsoleDeps): Promise<StagesReport>
       const tps = Array.from({ length: count }, (_, partition) => ({ topic, partition }));
       const stored = stageStore.offsets(tps);
       // One round trip per partition on Kafka: asked together, not one after the other.
-      const highs = await Promise.all(tps.map(async (tp) => (await broker.admin.watermarks(tp)).high));
+      const highs = broker ? await Promise.all(tps.map(async (tp) => (await broker.admin.watermarks(tp)).high)) : tps.map(() => 0);
       tps.forEach((tp, i) => {
         const committed = stored.get(`${topic}/${tp.partition}`) ?? 0;
         rows.push({ topic, partition: tp.partition, committed, high: highs[i], lag: Math.max(0, highs[i] - committed) });
@@ -119,6 +120,28 @@ export function mergeStageReports(reports: readonly StagesReport[]): StagesRepor
     };
   });
   return { healthy: reports.every((r) => r.healthy), ready: reports.every((r) => r.ready), stages };
+}
+
+/**
+ * The report with each partition's high watermark and lag from `broker` — for the shares of worker
+ * threads, which leave them out rather than ask the process's broker across a busy port.
+ */
+export async function withHighs(report: StagesReport, broker: Broker): Promise<StagesReport> {
+  const highs = new Map<string, Promise<number>>();
+  const high = (topic: string, partition: number) => {
+    const key = `${topic}/${partition}`;
+    let h = highs.get(key);
+    if (!h) highs.set(key, (h = broker.admin.watermarks({ topic, partition }).then((w) => w.high)));
+    return h;
+  };
+  const stages = await Promise.all(report.stages.map(async (stage) => {
+    const partitions = await Promise.all(stage.partitions.map(async (row) => {
+      const h = await high(row.topic, row.partition);
+      return { ...row, high: h, lag: Math.max(0, h - row.committed) };
+    }));
+    return { ...stage, partitions, lag: partitions.reduce((t, r) => t + r.lag, 0) };
+  }));
+  return { ...report, stages };
 }
 
 function hostOf(runtime: Runtime, stage: string): { liveActors: number } | undefined {

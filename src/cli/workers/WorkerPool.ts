@@ -18,7 +18,7 @@ import type { Answers, FromWorkerThread, Question, ToWorkerThread, WorkerData, W
 const BOOTSTRAP = new URL('./workerBootstrap.mjs', import.meta.url);
 const ENTRY = new URL('./workerThread.ts', import.meta.url).href;
 /** How long a worker may take to answer a question (its metrics, the console's facts). */
-const ASK_TIMEOUT_MS = 2_000;
+const ASK_TIMEOUT_MS = 5_000;
 
 export interface WorkerPoolOptions {
   readonly workers: number;

@@ -48,7 +48,8 @@ const { runtime, hosted } = hostApps(data, {
   },
 });
 services = hosted.flatMap((h) => h.background ?? []).filter((s) => s.runs === 'everywhere');
-const consoleSource = localConsoleSource({ runtime, broker, store, metrics, partitions: new TopicPartitionCounts(broker.admin) });
+// No high watermarks asked across the busy broker port: the process adds them (withHighs).
+const consoleSource = localConsoleSource({ runtime, store, metrics, partitions: new TopicPartitionCounts(broker.admin) });
 const lagGauge = metrics.gauge('kastor_consumer_lag', 'High watermark minus the offset the stage stored');
 
 async function stop(): Promise<void> {

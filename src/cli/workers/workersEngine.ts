@@ -16,7 +16,7 @@ import { BrokerService } from '../../../adapters/thread/BrokerService.js';
 import { unionReadConnection } from '../../../adapters/sqlite/unionReadConnection.js';
 import type { HostedApp } from '../../apps/AppModule.js';
 import { resolveApps } from '../../apps/index.js';
-import { type ConsoleSource, type StagesReport, mergeStageReports } from '../../console/ConsoleSource.js';
+import { type ConsoleSource, type StagesReport, mergeStageReports, withHighs } from '../../console/ConsoleSource.js';
 import { HttpError } from '../../http/HttpError.js';
 import { ensureTopics } from '../../host/Runtime.js';
 import { type SqliteDatabase, SqliteStateStore } from '../../../adapters/sqlite/SqliteStateStore.js';
@@ -44,9 +44,13 @@ export function workersEngine(apps: AppsToHost, workers: number, deps: EngineDep
 
   const console: ConsoleSource = {
     apps: definitions,
-    stages: async () => mergeStageReports(await Promise.all(range.map((w) => pool.ask(w, { what: 'stages' }).catch((): StagesReport => (
-      { healthy: false, ready: false, stages: [] }
-    ))))),
+    stages: async () => {
+      const shares = await Promise.all(range.map((w) => pool.ask(w, { what: 'stages' }).catch((error: unknown): StagesReport => {
+        deps.logger.warn('a worker did not give the console its stages', { worker: w, error });
+        return { healthy: false, ready: false, stages: [] };
+      })));
+      return withHighs(mergeStageReports(shares), broker);
+    },
     inspect: async (app, entity, key) => {
       const answers = await Promise.allSettled(range.map((w) => pool.ask(w, { what: 'inspect', app, entity, key })));
       const found = answers.find((a) => a.status === 'fulfilled');
