@@ -20,6 +20,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { unionReadConnection } from '../../adapters/sqlite/unionReadConnection.js';
+import { workerStateFiles } from '../../src/cli/workers/layout.js';
 import { KafkaBroker } from '../../adapters/kafka/index.js';
 import { loadKeyRing } from '../../src/http/auth/index.js';
 import { seededRandom } from '../../src/ids/IdSource.js';
@@ -51,9 +53,9 @@ export async function latencyBench(quick: boolean): Promise<BenchResult> {
   // BENCH_LADDER=20,10 tries other rates (e.g. to see the latency floor).
   const ladder = process.env.BENCH_LADDER ? process.env.BENCH_LADDER.split(',').map(Number) : quick ? [100] : [10_000, 5_000, 2_000, 1_000, 500, 300, 200, 100, 50, 20];
   const seconds = quick ? 4 : 8;
-  const targets = { memory: 20, 'memory-volatile': 20, kafka: 100 };
+  const targets = { memory: 20, 'memory-volatile': 20, 'memory-workers': 20, kafka: 100 };
   // BENCH_TRANSPORTS=memory runs one transport (e.g. for interleaved A/B runs of a change).
-  const all = quick ? (['memory', 'kafka'] as const) : (['memory', 'memory-volatile', 'kafka'] as const);
+  const all = quick ? (['memory', 'memory-workers', 'kafka'] as const) : (['memory', 'memory-volatile', 'memory-workers', 'kafka'] as const);
   const picked = process.env.BENCH_TRANSPORTS?.split(',');
   const transports = picked ? all.filter((t) => picked.includes(t)) : all;
   for (const transport of transports) {
@@ -99,7 +101,7 @@ export async function latencyBench(quick: boolean): Promise<BenchResult> {
   return out;
 }
 
-async function runServer(transport: 'memory' | 'memory-volatile' | 'kafka', ladder: readonly number[], seconds: number, quick: boolean, aborted: AbortSignal): Promise<Trial[]> {
+async function runServer(transport: 'memory' | 'memory-volatile' | 'memory-workers' | 'kafka', ladder: readonly number[], seconds: number, quick: boolean, aborted: AbortSignal): Promise<Trial[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kastor-bench-latency-'));
   const port = await freePort();
   const logFile = join(dir, 'server.log');
@@ -118,7 +120,10 @@ async function runServer(transport: 'memory' | 'memory-volatile' | 'kafka', ladd
   try {
     await waitUntil(async () => (await client.call('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200, 'the server to be ready', 120_000, 100);
     console.error(`[bench] latency ${transport}: creating posts`);
-    const db = new Database(join(dir, 'data', 'state.db'), { readonly: true, fileMustExist: true });
+    // The read model as the routes read it: one file, or the union of the two workers' files.
+    const db = transport === 'memory-workers'
+      ? unionReadConnection(workerStateFiles(join(dir, 'data'), 2))
+      : new Database(join(dir, 'data', 'state.db'), { readonly: true, fileMustExist: true });
     const present = db.prepare('SELECT count(*) AS n FROM social_posts WHERE post_id IN (SELECT value FROM json_each(?))');
     const visible = (ids: string[]) => waitUntil(() => (present.get(JSON.stringify(ids)) as { n: number }).n === ids.length, 'the posts in the read model', 300_000, 50);
     const hot = await createPosts(client, quick ? 200 : HOT_POSTS);

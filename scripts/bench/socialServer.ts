@@ -4,8 +4,9 @@
  * (PrefixedBroker) so that the latency benchmark can use the shared Kafka broker without touching
  * anybody's `tracking.social.*`. Memory transport: the journalled MemoryBroker under the data
  * directory, as `kastor run` has it; `memory-volatile`: the MemoryBroker without a journal (as the
- * specs and the simulation use it), to price the journal.
- *   node --import tsx scripts/bench/socialServer.ts <memory|memory-volatile|kafka> <dataDir> <port> <prefix> <brokers>
+ * specs and the simulation use it), to price the journal; `memory-workers`: `kastor run social
+ * --workers 2` itself (startProcess), the stages on two worker threads.
+ *   node --import tsx scripts/bench/socialServer.ts <memory|memory-volatile|memory-workers|kafka> <dataDir> <port> <prefix> <brokers>
  * SIGTERM drains and exits 0 after deleting its topics (kafka).
  */
 import { join } from 'node:path';
@@ -20,12 +21,14 @@ import { loadKeyRing } from '../../src/http/auth/index.js';
 import { nanoidSource } from '../../src/ids/IdSource.js';
 import { silentLogger } from '../../src/log/Logger.js';
 import { Metrics } from '../../src/metrics/Metrics.js';
+import { startProcess } from '../../src/cli/runCommand.js';
 import { profiled } from './measure.js';
 import { PrefixedBroker } from './PrefixedBroker.js';
 
 async function main(): Promise<void> {
   const [transport, dataDir, port, prefix, brokers] = process.argv.slice(2);
-  if (transport !== 'memory' && transport !== 'memory-volatile' && transport !== 'kafka') throw new Error(`transport must be memory, memory-volatile or kafka, not ${transport}`);
+  if (transport === 'memory-workers') return workers(dataDir, Number(port));
+  if (transport !== 'memory' && transport !== 'memory-volatile' && transport !== 'kafka') throw new Error(`transport must be memory, memory-volatile, memory-workers or kafka, not ${transport}`);
   const clock = new SystemClock();
   let inner: Broker;
   if (transport === 'memory') inner = new MemoryBroker({ clock, dir: join(dataDir, 'log') });
@@ -70,6 +73,15 @@ async function main(): Promise<void> {
   await broker.close();
   readDb.close();
   store.close();
+  process.exit(0);
+}
+
+/** `kastor run social --workers 2` itself (startProcess): the journalled log, stages on two worker threads. */
+async function workers(dataDir: string, port: number): Promise<void> {
+  process.env.KASTOR_LOG_LEVEL ??= 'warn';
+  const proc = await startProcess({ apps: ['social'], transport: 'memory', dataDir, port, host: '127.0.0.1', workers: 2 });
+  await profiled('latency-server-memory-workers', () => new Promise((resolve) => process.once('SIGTERM', resolve)));
+  await proc.stop();
   process.exit(0);
 }
 
