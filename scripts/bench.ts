@@ -5,6 +5,7 @@
  * (scripts/bench/child.ts); see BENCHMARKS.md for what each measures and the last figures.
  *
  *   host      host efficiency on the memory transport / bare XState actor.send
+ *   workers   kastor run social with --workers 1 and 2 / bare XState actor.send (one thread)
  *   kafka     kastor on Kafka / raw node-rdkafka and / Kafka Streams (Java, built with Maven)
  *   memory    1M keys with passivation: peak RSS, against the same keys as live actors; then
  *             recovery on those 1M snapshots: restart → next record, restore by replay
@@ -28,7 +29,7 @@ import { parseArgs } from 'node:util';
 import { type BenchResult, met, type Ratio } from './bench/measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ALL = ['host', 'kafka', 'memory', 'latency', 'sim'];
+const ALL = ['host', 'workers', 'kafka', 'memory', 'latency', 'sim'];
 /** Benchmarks measured inside another one's process. */
 const ALIASES: Record<string, string> = { recovery: 'memory' };
 const NEEDS_KAFKA = new Set(['kafka', 'latency']);

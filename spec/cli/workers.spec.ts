@@ -82,6 +82,9 @@ describe('kastor run --workers 2', function () {
     expect(metrics).to.match(/kastor_events_in_total\{stage="social.post",worker="0"\} [1-9]/);
     expect(metrics).to.match(/kastor_events_in_total\{stage="social.post",worker="1"\} [1-9]/);
     expect(metrics).to.include('process_cpu_seconds_total');
+    expect(metrics).to.include('kastor_partitions_assigned{stage="social.post",worker="0"} 45');
+    expect(metrics).to.include('kastor_partitions_assigned{stage="social.post",worker="1"} 45');
+    expect(metrics).to.match(/kastor_consumer_lag\{stage="social.post",topic="tracking.social.likes",partition="1",worker="1"\} 0/);
 
     const overview = await (await fetch(`http://127.0.0.1:${proc!.port}/console/api/overview`, { headers: admin })).json() as {
       healthy: boolean; stages: Array<{ name: string; assigned: string[]; eventsIn: number; partitions: Array<{ partition: number; lag: number }> }>;

@@ -11,7 +11,7 @@ import type { HostedApp } from '../apps/AppModule.js';
 import { type ConsoleSource, localConsoleSource } from '../console/ConsoleSource.js';
 import { TopicPartitionCounts } from '../console/consoleTopology.js';
 import type { Runtime } from '../host/Runtime.js';
-import { runtimeLag } from '../host/lag.js';
+import { scrapeGauges } from '../host/scrapeGauges.js';
 import type { ProcessProbes } from '../http/processRoutes.js';
 import type { IdSource } from '../ids/IdSource.js';
 import type { Logger } from '../log/Logger.js';
@@ -50,7 +50,7 @@ export function inProcessEngine(apps: AppsToHost, deps: EngineDeps): ProcessEngi
   const store = new SqliteStateStore(file);
   const readDb = openDatabase(file);
   const { hosted, runtime } = hostApps(apps, { ...deps, store, readDb });
-  const lagGauge = metrics.gauge('kastor_consumer_lag', 'High watermark minus the offset the stage stored');
+  const scrape = scrapeGauges(runtime, broker, store, metrics, deps.logger);
   return {
     hosted,
     runtime,
@@ -58,13 +58,7 @@ export function inProcessEngine(apps: AppsToHost, deps: EngineDeps): ProcessEngi
       healthy: () => runtime.healthy,
       readiness: () => runtime.readiness,
       metrics: async () => {
-        try {
-          for (const l of await runtimeLag(runtime, broker, store)) {
-            lagGauge({ stage: l.stage, topic: l.topic, partition: String(l.partition) }, l.lag);
-          }
-        } catch (error) {
-          deps.logger.warn('consumer lag unavailable', { error });
-        }
+        await scrape();
         return metrics.render();
       },
     },

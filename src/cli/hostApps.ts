@@ -9,6 +9,7 @@ import type { IdSource } from '../ids/IdSource.js';
 import type { Logger } from '../log/Logger.js';
 import type { Metrics } from '../metrics/Metrics.js';
 import { Runtime } from '../host/Runtime.js';
+import type { FaultHook } from '../host/CommitStep.js';
 import type { HostedApp } from '../apps/AppModule.js';
 import { resolveApps } from '../apps/index.js';
 import type { DeploymentProfile } from '../topics/TopicDeclaration.js';
@@ -21,6 +22,8 @@ export interface AppsToHost {
   readonly changelogs?: boolean;
   readonly profile?: DeploymentProfile;
   readonly maxLiveActors?: number;
+  /** Records per batch a stage takes from a partition (RuntimeOptions.maxBatchSize). */
+  readonly maxBatchSize?: number;
 }
 
 export interface HostDeps {
@@ -35,6 +38,8 @@ export interface HostDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly onFatal?: (error: Error) => void;
+  /** Crashes injected between the commit protocol's steps (specs). */
+  readonly faults?: FaultHook;
 }
 
 export interface HostedApps {
@@ -49,7 +54,7 @@ export function hostApps(apps: AppsToHost, deps: HostDeps): HostedApps {
   }));
   const runtime = new Runtime(hosted.map((h) => h.definition), {
     broker: deps.broker, store: deps.store, clock: deps.clock, ids: deps.ids, metrics: deps.metrics, logger: deps.logger,
-    changelogs: apps.changelogs, deployment: apps.profile, maxLiveActors: apps.maxLiveActors, onFatal: deps.onFatal,
+    changelogs: apps.changelogs, deployment: apps.profile, maxLiveActors: apps.maxLiveActors, maxBatchSize: apps.maxBatchSize, onFatal: deps.onFatal, faults: deps.faults,
   });
   return { hosted, runtime };
 }

@@ -36,6 +36,8 @@ export interface RunOptions extends TransportOptions {
   readonly profile?: DeploymentProfile;
   /** Actors kept in memory per entity (RuntimeOptions.maxLiveActors). */
   readonly maxLiveActors?: number;
+  /** Records per batch a stage takes from a partition (RuntimeOptions.maxBatchSize; specs). */
+  readonly maxBatchSize?: number;
   /** Token keys (default: the embedded HS256 key under the data directory) and write limits (docs/security.md). */
   readonly auth?: RunAuthOptions;
   /** Seeded traffic through the process's own routes, for the console's views (src/console/demo.ts). */

@@ -14,14 +14,20 @@ export interface PartitionLag {
   readonly lag: number;
 }
 
-export async function runtimeLag(runtime: Runtime, broker: Broker, store: StateStore): Promise<PartitionLag[]> {
+/**
+ * Each stage's lag on every partition of its topics; with `heldOnly`, on the partitions it holds
+ * here only (an instance or a worker thread reports its own share, as a Kafka group member does).
+ */
+export async function runtimeLag(runtime: Runtime, broker: Broker, store: StateStore, heldOnly = false): Promise<PartitionLag[]> {
   const lags: PartitionLag[] = [];
   for (const runner of runtime.stageRunners) {
     const stage = store.stage(runner.stage.name);
+    const held = new Set(runner.assignments);
     for (const topic of runner.stage.topics) {
       const description = await broker.admin.describeTopic(topic);
       if (!description) continue;
-      const tps = Array.from({ length: description.partitions }, (_, partition) => ({ topic, partition }));
+      const tps = Array.from({ length: description.partitions }, (_, partition) => ({ topic, partition }))
+        .filter((tp) => !heldOnly || held.has(tpKey(tp)));
       const stored = stage.offsets(tps);
       for (const tp of tps) {
         const { high } = await broker.admin.watermarks(tp);

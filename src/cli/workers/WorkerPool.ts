@@ -37,12 +37,15 @@ interface Slot {
   status?: WorkerStatus;
   state: 'starting' | 'running' | 'backing-off' | 'stopped' | 'given-up';
   restarts: number[];
+  /** Threads started for this worker so far. */
+  starts: number;
   started?: Promise<void>;
   restartTimer?: ReturnType<typeof setTimeout>;
 }
 
 export interface WorkersReadiness extends RuntimeReadiness {
-  readonly workers: ReadonlyArray<{ readonly worker: number; readonly state: Slot['state']; readonly ready: boolean }>;
+  /** Each worker's state, and how many times it was restarted since the process started. */
+  readonly workers: ReadonlyArray<{ readonly worker: number; readonly state: Slot['state']; readonly ready: boolean; readonly restarts: number }>;
 }
 
 export class WorkerPool {
@@ -52,7 +55,7 @@ export class WorkerPool {
   private stopping = false;
 
   constructor(private readonly options: WorkerPoolOptions) {
-    this.slots = Array.from({ length: options.workers }, (_, worker) => ({ worker, state: 'starting', restarts: [] }));
+    this.slots = Array.from({ length: options.workers }, (_, worker) => ({ worker, state: 'starting', restarts: [], starts: 0 }));
   }
 
   /** Starts every worker; resolves once each has started its stages (rejects if one cannot). */
@@ -76,7 +79,9 @@ export class WorkerPool {
       }
     }
     for (const s of Object.values(stages)) for (const p of Object.values(s.assigned)) p.sort((a, b) => a - b);
-    const workers = this.slots.map((s) => ({ worker: s.worker, state: s.state, ready: s.state === 'running' && s.status?.readiness.ready === true }));
+    const workers = this.slots.map((s) => ({
+      worker: s.worker, state: s.state, ready: s.state === 'running' && s.status?.readiness.ready === true, restarts: Math.max(0, s.starts - 1),
+    }));
     return { ready: this.healthy && workers.every((w) => w.ready), stages: stages as Record<string, StageReadiness>, workers };
   }
 
@@ -130,8 +135,10 @@ export class WorkerPool {
   private spawn(slot: Slot): Promise<void> {
     const { port1, port2 } = new MessageChannel();
     this.options.service.connect(slot.worker, port1);
+    const { apps, transport, dataDir, changelogs, profile, maxLiveActors, maxBatchSize } = this.options.apps;
     const data: WorkerData = {
-      ...this.options.apps, worker: slot.worker, workers: this.options.workers, brokerPort: port2, entry: ENTRY,
+      apps, transport, dataDir, changelogs, profile, maxLiveActors, maxBatchSize,
+      worker: slot.worker, workers: this.options.workers, brokerPort: port2, entry: ENTRY, incarnation: slot.starts++,
     };
     const thread = new Worker(BOOTSTRAP, { workerData: data, transferList: [port2], execArgv: [] });
     slot.thread = thread;

@@ -18,10 +18,13 @@ export interface WorkerData {
   readonly changelogs?: boolean;
   readonly profile?: DeploymentProfile;
   readonly maxLiveActors?: number;
+  readonly maxBatchSize?: number;
   /** The worker's end of its broker channel (BrokerService on the other). */
   readonly brokerPort: MessagePort;
   /** The module the bootstrap imports (workerThread.ts). */
   readonly entry: string;
+  /** How many times this worker was started before (0: the first start). */
+  readonly incarnation: number;
 }
 
 export interface WorkerStatus {

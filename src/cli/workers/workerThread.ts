@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SystemClock } from '../../clock/SystemClock.js';
 import { localConsoleSource } from '../../console/ConsoleSource.js';
 import { TopicPartitionCounts } from '../../console/consoleTopology.js';
-import { runtimeLag } from '../../host/lag.js';
+import { scrapeGauges } from '../../host/scrapeGauges.js';
 import { nanoidSource } from '../../ids/IdSource.js';
 import { createLogger } from '../../log/createLogger.js';
 import { Metrics } from '../../metrics/Metrics.js';
@@ -18,6 +18,7 @@ import { ThreadBroker } from '../../../adapters/thread/ThreadBroker.js';
 import { SqliteStateStore } from '../../../adapters/sqlite/SqliteStateStore.js';
 import { unionReadConnection } from '../../../adapters/sqlite/unionReadConnection.js';
 import type { BackgroundService } from '../../host/BackgroundService.js';
+import type { FaultHook } from '../../host/CommitStep.js';
 import { hostApps } from '../hostApps.js';
 import { workerStateFile, workerStateFiles } from './layout.js';
 import type { FromWorkerThread, Question, ToWorkerThread, WorkerData } from './messages.js';
@@ -40,7 +41,7 @@ let stopping: Promise<void> | undefined;
 let services: BackgroundService[] = [];
 
 const { runtime, hosted } = hostApps(data, {
-  broker, store, readDb, producer, clock, ids: nanoidSource, logger: log, metrics,
+  broker, store, readDb, producer, clock, ids: nanoidSource, logger: log, metrics, faults: crashAt(process.env.KASTOR_WORKER_CRASH),
   onFatal: (error) => {
     log.error('fatal fault, the worker ends', { error });
     post({ type: 'fatal', message: error.message });
@@ -50,7 +51,22 @@ const { runtime, hosted } = hostApps(data, {
 services = hosted.flatMap((h) => h.background ?? []).filter((s) => s.runs === 'everywhere');
 // No high watermarks asked across the busy broker port: the process adds them (withHighs).
 const consoleSource = localConsoleSource({ runtime, store, metrics, partitions: new TopicPartitionCounts(broker.admin) });
-const lagGauge = metrics.gauge('kastor_consumer_lag', 'High watermark minus the offset the stage stored');
+/**
+ * `KASTOR_WORKER_CRASH=<worker>:<stage>:<step>:<n>` (specs): the first thread of that worker ends
+ * on the spot after the n-th time the stage passes that step of the commit protocol
+ * (src/host/CommitStep.ts), as kill -9 would end a process; the pool restarts it.
+ */
+function crashAt(spec: string | undefined): FaultHook | undefined {
+  if (!spec || data.incarnation > 0) return undefined;
+  const [worker, stage, step, n] = spec.split(':');
+  if (Number(worker) !== data.worker) return undefined;
+  let hits = 0;
+  return (s, name) => {
+    if (s === step && name === stage && ++hits === Number(n)) process.exit(1);
+  };
+}
+
+const scrape = scrapeGauges(runtime, broker, store, metrics, log);
 
 async function stop(): Promise<void> {
   stopping ??= (async () => {
@@ -81,13 +97,7 @@ port.on('message', (m: ToWorkerThread) => {
 async function answer(question: Question): Promise<unknown> {
   switch (question.what) {
     case 'metrics':
-      try {
-        for (const l of await runtimeLag(runtime, broker, store)) {
-          lagGauge({ stage: l.stage, topic: l.topic, partition: String(l.partition) }, l.lag);
-        }
-      } catch (error) {
-        log.warn('consumer lag unavailable', { error });
-      }
+      await scrape();
       return metrics.snapshot();
     case 'stages':
       return consoleSource.stages();
