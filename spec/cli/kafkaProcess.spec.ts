@@ -122,7 +122,7 @@ async function startSocial(dataDir: string, broker: KafkaBroker, fresh: boolean,
   if (fresh) {
     // The stages the process runs are the ones that were seeded (else one re-reads the history).
     const metrics = await (await fetch(`${child.base}/metrics`, await by('ops', 'admin'))).text();
-    const running = new Set([...metrics.matchAll(/^kastor_consumer_lag\{stage="([^"]+)"/gm)].map((m) => m[1]));
+    const running = new Set([...metrics.matchAll(/^kastor_stage_up\{stage="([^"]+)"/gm)].map((m) => m[1]));
     expect([...running].sort()).to.deep.equal([...seeded].sort());
   }
   return child;
