@@ -1,5 +1,6 @@
 // The entity inspector: one key's actor (live or passivated) as the process holds it, re-read
-// every second while "follow live" is on and the view is open.
+// every second while "follow live" is on and the view is open. The key field suggests the stored
+// keys that start with what is typed.
 import { api, el, fmt } from './api.js';
 
 const $ = (id) => document.getElementById(id);
@@ -35,6 +36,23 @@ async function load() {
   }
 }
 
+/** The stored keys that start with what is typed, as the key field's suggestions. */
+let searching;
+function suggest() {
+  clearTimeout(searching);
+  searching = setTimeout(async () => {
+    const app = encodeURIComponent($('inspect-app').value);
+    const entity = encodeURIComponent($('inspect-entity').value);
+    const prefix = encodeURIComponent($('inspect-key').value.trim());
+    try {
+      const { keys } = await api(`/console/api/entities/${app}/${entity}?prefix=${prefix}&limit=20`);
+      $('inspect-keys').replaceChildren(...keys.map((k) => el('option', { value: k })));
+    } catch {
+      $('inspect-keys').replaceChildren();
+    }
+  }, 150);
+}
+
 function follow() {
   clearInterval(timer);
   const visible = !$('inspector').hidden;
@@ -54,5 +72,7 @@ export function startInspector(apps) {
     follow();
   });
   $('inspect-follow').addEventListener('change', follow);
+  $('inspect-key').addEventListener('input', suggest);
+  $('inspect-key').addEventListener('focus', suggest);
   document.addEventListener('console:view', follow);
 }

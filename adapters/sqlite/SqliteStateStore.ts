@@ -101,6 +101,7 @@ export class SqliteStateStore implements StateStore {
 
 class SqliteStageStore implements StageStore {
   private readonly selectSnapshot;
+  private selectKeys?: Database.Statement<[string, string, string, number], string>;
   private readonly upsertSnapshot;
   private readonly upsertSnapshots;
   private readonly removeSnapshot;
@@ -191,6 +192,14 @@ class SqliteStageStore implements StageStore {
 
   loadSnapshot(key: string): StoredSnapshot | undefined {
     return this.selectSnapshot.get(this.stage, key);
+  }
+
+  keysWithPrefix(prefix: string, limit: number): string[] {
+    // A range of the primary key (stage, key): every key that starts with the prefix sorts below
+    // the prefix followed by the highest code point.
+    this.selectKeys ??= this.db.prepare<[string, string, string, number], string>(
+      'SELECT key FROM kastor_snapshots WHERE stage = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?').pluck();
+    return this.selectKeys.all(this.stage, prefix, `${prefix}\u{10FFFF}`, limit);
   }
 
   offsets(tps: readonly TopicPartition[]): Map<string, number> {

@@ -98,6 +98,9 @@ describe('kastor run --workers 2', function () {
     expect(inspected.status).to.equal(200);
     expect(((await inspected.json()) as { context: { likers: unknown } }).context.likers).to.deep.equal([['bob', 'carol']]);
     expect((await fetch(`http://127.0.0.1:${proc!.port}/console/api/entities/social/post/post_nobody`, { headers: admin })).status).to.equal(404);
+    // The inspector's key search finds the posts of both workers' files.
+    const found = await (await fetch(`http://127.0.0.1:${proc!.port}/console/api/entities/social/post?prefix=post_&limit=100`, { headers: admin })).json() as { keys: string[] };
+    expect(found.keys).to.deep.equal([...posts].sort());
   });
 
   it('restarts a worker ended mid-traffic: every comment answered 202 is counted once, then and after a restart of the process', async () => {

@@ -86,6 +86,27 @@ describe('console routes', function () {
     expect((await call('GET', '/console/api/entities/social/nosuch/k', undefined, undefined, ADMIN)).status).to.equal(404);
   });
 
+  it('finds stored keys by prefix for the inspector, in order, within the limit', async () => {
+    const ids = [await newPost('dave', 'one'), await newPost('dave', 'two'), await newPost('dave', 'three')];
+    const keys = async (query: string) => (await call('GET', `/console/api/entities/social/post${query}`, undefined, undefined, ADMIN)).body.keys as string[];
+    // Each post is stored once its stage committed it.
+    await waitFor(async () => (await Promise.all(ids.map(async (id) => (await keys(`?prefix=${id}`)).includes(id)))).every(Boolean));
+    for (const id of ids) {
+      const prefix = id.slice(0, 8);
+      const found = await keys(`?prefix=${encodeURIComponent(prefix)}&limit=100`);
+      expect(found).to.include(id);
+      expect(found.every((k) => k.startsWith(prefix))).to.equal(true);
+    }
+    const all = await keys('?limit=100');
+    expect(all).to.deep.equal([...all].sort());
+    expect(all).to.include.members(ids);
+    expect(await keys('?limit=2')).to.deep.equal(all.slice(0, 2));
+    expect(await keys('?prefix=post_no_such_prefix_')).to.deep.equal([]);
+    expect((await call('GET', '/console/api/entities/social/nosuch?prefix=a', undefined, undefined, ADMIN)).status).to.equal(404);
+    expect((await call('GET', '/console/api/entities/social/post?limit=1000', undefined, undefined, ADMIN)).status).to.equal(400);
+    expect((await call('GET', '/console/api/entities/social/post?prefix=a', undefined, undefined, 'alice')).status).to.equal(403);
+  });
+
   it('lists a dead letter with its reason and re-drives it to its original topic', async () => {
     const producer = proc.broker.producer();
     await producer.send([{ topic: 'tracking.social.likes', key: 'post-dlq', value: 'not json', headers: { origin: 'spec' } }]);

@@ -38,6 +38,7 @@ function flakyStore(inner: StateStore, stage: string, times: number): StateStore
       return {
         stage: s.stage,
         loadSnapshot: (key) => s.loadSnapshot(key),
+        keysWithPrefix: (prefix, limit) => s.keysWithPrefix(prefix, limit),
         offsets: (tps) => s.offsets(tps),
         commit: (batch, extra) => {
           if (failures++ < times) throw new Error('SQLITE_IOERR: disk I/O error');

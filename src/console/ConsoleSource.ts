@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics/Metrics.js';
 import type { StateStore } from '../store/StateStore.js';
 import type { PartitionRow, StageRow } from './ConsoleOverview.js';
 import { type TopicPartitionCounts, stageAppOf } from './consoleTopology.js';
-import { type EntityView, inspectEntity } from './inspectEntity.js';
+import { type EntityView, hostNamed, inspectEntity } from './inspectEntity.js';
 
 /** A stage's row without its rates (the overview computes them between samples). */
 export type StageFacts = Omit<StageRow, 'inPerSecond' | 'outPerSecond'>;
@@ -26,6 +26,8 @@ export interface ConsoleSource {
   stages(): Promise<StagesReport>;
   /** The inspector's view of one key's actor; HttpError 404 when no event for it arrived. */
   inspect(app: string, entity: string, key: string): Promise<EntityView>;
+  /** Keys of the entity's stored actors that start with `prefix`, in order (the inspector's search). */
+  keys(app: string, entity: string, prefix: string, limit: number): Promise<string[]>;
 }
 
 export interface LocalConsoleDeps {
@@ -42,6 +44,7 @@ export function localConsoleSource(deps: LocalConsoleDeps): ConsoleSource {
     apps: deps.runtime.apps,
     stages: () => localStages(deps),
     inspect: (app, entity, key) => inspectEntity(deps, app, entity, key),
+    keys: async (app, entity, prefix, limit) => deps.store.stage(hostNamed(deps.runtime, app, entity).name).keysWithPrefix(prefix, limit),
   };
 }
 

@@ -11,6 +11,7 @@
  *   GET  /console/api/stream?ticket=       `history` (the samples kept), then a `sample` a second
  *   GET  /console/api/apps                 the applications, their entities and views
  *   GET  /console/api/apps/:app/view       the application's view, read from its read model (views/)
+ *   GET  /console/api/entities/:app/:entity?prefix=&limit=   stored keys that start with the prefix
  *   GET  /console/api/entities/:app/:entity/:key   the entity inspector
  *   GET  /console/api/dead-letters/:app    the dead-letter topic's last records, with their reasons
  *   POST /console/api/dead-letters/:app/redrive  { partition, offset } → produced to its original topic
@@ -52,6 +53,8 @@ const adminStream = { auth: { roles: ['admin'], subject: 'any', ticket: true } }
 const name = z.string().min(1).max(128);
 const entityParams = z.object({ app: name, entity: name, key: z.string().min(1).max(512) });
 const appParams = z.object({ app: name });
+const keysParams = z.object({ app: name, entity: name });
+const keysQuery = z.object({ prefix: z.string().max(512).default(''), limit: z.coerce.number().int().min(1).max(100).default(20) });
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 const redriveBody = z.object({ partition: z.number().int().min(0), offset: z.number().int().min(0) });
 const streamQuery = z.object({ ticket: z.string().max(256).optional() });
@@ -117,6 +120,9 @@ export function consoleRoutes(app: HttpApp, deps: ConsoleDeps): ConsoleOverview 
     if (!query.success) throw new HttpError(400, query.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     return view.read(query.data, deps.clock);
   });
+  app.get('/console/api/entities/:app/:entity', { schema: { params: keysParams, querystring: keysQuery }, config: admin }, async (req) => ({
+    keys: await deps.source.keys(req.params.app, req.params.entity, req.query.prefix, req.query.limit),
+  }));
   app.get('/console/api/entities/:app/:entity/:key', { schema: { params: entityParams }, config: admin }, async (req) => (
     deps.source.inspect(req.params.app, req.params.entity, req.params.key)
   ));

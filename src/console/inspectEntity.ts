@@ -5,6 +5,7 @@
  * (ActorHost.snapshotOf reads the store and wakes nothing).
  */
 import { partitionForKey } from '../broker/murmur2.js';
+import type { ActorHost } from '../host/ActorHost.js';
 import type { Runtime } from '../host/Runtime.js';
 import { HttpError, notFound } from '../http/HttpError.js';
 import type { StateStore } from '../store/StateStore.js';
@@ -39,13 +40,17 @@ interface StoredTimer {
   readonly due?: number;
 }
 
-export async function inspectEntity(deps: InspectorDeps, app: string, entity: string, key: string): Promise<EntityView> {
-  let host;
+/** The entity's actor host, or 404 naming what is missing. */
+export function hostNamed(runtime: Runtime, app: string, entity: string): ActorHost {
   try {
-    host = deps.runtime.host(app, entity);
+    return runtime.host(app, entity);
   } catch (e) {
     throw new HttpError(404, (e as Error).message);
   }
+}
+
+export async function inspectEntity(deps: InspectorDeps, app: string, entity: string, key: string): Promise<EntityView> {
+  const host = hostNamed(deps.runtime, app, entity);
   const live = host.isLive(key);
   const snapshot = host.snapshotOf(key) as { status?: unknown; value?: unknown; context?: unknown } | undefined;
   if (snapshot === undefined) throw notFound(`no ${entity} ${key} in ${app}: no event for that key reached this process`);

@@ -58,6 +58,8 @@ export interface StoreTransaction {
 export interface StageStore {
   readonly stage: string;
   loadSnapshot(key: string): StoredSnapshot | undefined;
+  /** Keys of the stored snapshots that start with `prefix`, in order, at most `limit` (the console's search). */
+  keysWithPrefix(prefix: string, limit: number): string[];
   /** Offsets (next to read) stored for these partitions; absent when the stage never read one. */
   offsets(tps: readonly TopicPartition[]): Map<string, number>;
   /**

@@ -36,12 +36,14 @@ export interface WorkerStatus {
 export type Question =
   | { readonly what: 'metrics' }
   | { readonly what: 'stages' }
-  | { readonly what: 'inspect'; readonly app: string; readonly entity: string; readonly key: string };
+  | { readonly what: 'inspect'; readonly app: string; readonly entity: string; readonly key: string }
+  | { readonly what: 'keys'; readonly app: string; readonly entity: string; readonly prefix: string; readonly limit: number };
 
 export interface Answers {
   metrics: MetricsSnapshot;
   stages: StagesReport;
   inspect: EntityView;
+  keys: string[];
 }
 
 /** Pool → worker. */

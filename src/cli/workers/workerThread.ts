@@ -103,6 +103,8 @@ async function answer(question: Question): Promise<unknown> {
       return consoleSource.stages();
     case 'inspect':
       return consoleSource.inspect(question.app, question.entity, question.key);
+    case 'keys':
+      return consoleSource.keys(question.app, question.entity, question.prefix, question.limit);
   }
 }
 

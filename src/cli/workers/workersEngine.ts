@@ -59,6 +59,10 @@ export function workersEngine(apps: AppsToHost, workers: number, deps: EngineDep
       const reason = refused.find((e) => e.statusCode !== undefined) ?? refused[0];
       throw new HttpError(reason.statusCode ?? 503, reason.message);
     },
+    keys: async (app, entity, prefix, limit) => {
+      const shares = await Promise.all(range.map((w) => pool.ask(w, { what: 'keys', app, entity, prefix, limit })));
+      return [...new Set(shares.flat())].sort().slice(0, limit);
+    },
   };
 
   return {
