@@ -1,7 +1,8 @@
 // The entity inspector: one key's actor (live or passivated) as the process holds it, re-read
-// every second while "follow live" is on and the view is open. The key field suggests the stored
-// keys that start with what is typed.
+// every second while "follow live" is on and the view is open, with the last records that reached
+// it and the events it emitted. The key field suggests the stored keys that start with what is typed.
 import { api, el, fmt } from './api.js';
+import { table } from './tables.js';
 
 const $ = (id) => document.getElementById(id);
 let current;
@@ -24,11 +25,23 @@ function render(view) {
   $('entity-context').textContent = JSON.stringify(view.context, null, 2);
 }
 
+/** Records as rows: where, when, the event's type and its value. */
+function trailTable(records) {
+  return table(['topic', 'partition', 'offset', 'at', 'type', 'value'], records.map((r) => [
+    r.topic, String(r.partition), String(r.offset), new Date(r.timestamp).toLocaleTimeString(), r.type ?? '',
+    el('code', {}, JSON.stringify(r.value)),
+  ]), 'none in the tail of the log read back');
+}
+
 async function load() {
   if (!current) return;
   const { app, entity, key } = current;
+  const path = `/console/api/entities/${encodeURIComponent(app)}/${encodeURIComponent(entity)}/${encodeURIComponent(key)}`;
   try {
-    render(await api(`/console/api/entities/${encodeURIComponent(app)}/${encodeURIComponent(entity)}/${encodeURIComponent(key)}`));
+    const [view, trail] = await Promise.all([api(path), api(`${path}/trail?limit=10`)]);
+    render(view);
+    $('entity-inputs').replaceChildren(trailTable(trail.inputs));
+    $('entity-outputs').replaceChildren(trailTable(trail.outputs));
     $('inspect-error').textContent = '';
   } catch (e) {
     $('entity').hidden = true;

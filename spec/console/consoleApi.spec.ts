@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { socialTopics } from '../../config/social.js';
 import { type RunningProcess, startProcess } from '../../src/cli/runCommand.js';
 import { Tokens } from '../support/auth.js';
 import { jsonClient } from '../support/http.js';
@@ -84,6 +85,25 @@ describe('console routes', function () {
     expect(again.live, 'reading the snapshot does not make the actor live').to.equal(false);
     expect((await call('GET', `/console/api/entities/social/post/${second}x`, undefined, undefined, ADMIN)).status).to.equal(404);
     expect((await call('GET', '/console/api/entities/social/nosuch/k', undefined, undefined, ADMIN)).status).to.equal(404);
+  });
+
+  it('shows the last records that reached an actor and the events it emitted, newest first', async () => {
+    const postId = await newPost('erin', 'trail');
+    for (const userId of ['bob', 'carol']) expect((await call('POST', `/social/posts/${postId}/likes`, { userId })).status).to.equal(202);
+    const trail = await waitForValue(async () => {
+      const r = await call('GET', `/console/api/entities/social/post/${postId}/trail?limit=5`, undefined, undefined, ADMIN);
+      expect(r.status).to.equal(200);
+      return r.body.outputs.length >= 3 ? r.body : undefined;
+    });
+    const likes = trail.inputs.filter((r: { type: string }) => r.type === 'post.liked');
+    expect(likes.map((r: { value: { userId: string } }) => r.value.userId)).to.deep.equal(['carol', 'bob']);
+    expect(likes[0].topic).to.equal('tracking.social.likes');
+    expect(trail.inputs.some((r: { type: string; topic: string }) => r.type === 'post.created' && r.topic.startsWith('internal.social.'))).to.equal(true);
+    expect(trail.outputs.every((r: { topic: string }) => r.topic === socialTopics.postsWithCounts.name)).to.equal(true);
+    expect(trail.outputs[0].value).to.include({ postId, likes: 2 });
+    const other = (await call('GET', `/console/api/entities/social/post/post_nobody/trail`, undefined, undefined, ADMIN)).body;
+    expect(other).to.deep.include({ inputs: [], outputs: [] });
+    expect((await call('GET', `/console/api/entities/social/nosuch/k/trail`, undefined, undefined, ADMIN)).status).to.equal(404);
   });
 
   it('finds stored keys by prefix for the inspector, in order, within the limit', async () => {

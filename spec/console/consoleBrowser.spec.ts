@@ -108,6 +108,9 @@ describe('the console in a real browser', function () {
     await page.locator('a[data-nav="inspector"]').click();
     await page.locator('#inspect-app').selectOption('social');
     await page.locator('#inspect-entity').selectOption('post');
+    // The key field suggests the stored keys that start with what is typed.
+    await page.locator('#inspect-key').fill(postId.slice(0, -2));
+    await page.locator(`#inspect-keys option[value="${postId}"]`).waitFor({ state: 'attached', timeout: 10_000 });
     await page.locator('#inspect-key').fill(postId);
     await page.locator('#inspect-form button').click();
     await page.locator('#entity-context').filter({ hasText: 'carol' }).waitFor({ timeout: 10_000 });
@@ -116,6 +119,9 @@ describe('the console in a real browser', function () {
     expect(context.userId).to.equal('alice');
     expect(await page.locator('#entity-live').textContent()).to.include('live');
     expect(await page.locator('#entity-bytes').textContent()).to.match(/\d+ bytes/);
+    // The likes that reached it, and the counts it emitted.
+    await page.locator('#entity-inputs td', { hasText: 'post.liked' }).first().waitFor({ timeout: 10_000 });
+    await page.locator('#entity-outputs td', { hasText: 'streaming.social.posts_with_counts' }).first().waitFor({ timeout: 10_000 });
     await page.screenshot({ path: path.join(SHOTS, 'console-inspector.png'), fullPage: true });
   });
 

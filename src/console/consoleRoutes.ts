@@ -13,6 +13,7 @@
  *   GET  /console/api/apps/:app/view       the application's view, read from its read model (views/)
  *   GET  /console/api/entities/:app/:entity?prefix=&limit=   stored keys that start with the prefix
  *   GET  /console/api/entities/:app/:entity/:key   the entity inspector
+ *   GET  /console/api/entities/:app/:entity/:key/trail?limit=   the last records in and events out
  *   GET  /console/api/dead-letters/:app    the dead-letter topic's last records, with their reasons
  *   POST /console/api/dead-letters/:app/redrive  { partition, offset } → produced to its original topic
  */
@@ -30,6 +31,7 @@ import { ConsoleOverview, type OverviewSample } from './ConsoleOverview.js';
 import type { ConsoleSource } from './ConsoleSource.js';
 import { DeadLetters } from './DeadLetters.js';
 import { TopicPartitionCounts, appNamed } from './consoleTopology.js';
+import { entityTrail } from './entityTrail.js';
 import { type BoundView, CONSOLE_VIEWS } from './views/index.js';
 
 export interface ConsoleDeps {
@@ -54,6 +56,7 @@ const name = z.string().min(1).max(128);
 const entityParams = z.object({ app: name, entity: name, key: z.string().min(1).max(512) });
 const appParams = z.object({ app: name });
 const keysParams = z.object({ app: name, entity: name });
+const trailQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(10) });
 const keysQuery = z.object({ prefix: z.string().max(512).default(''), limit: z.coerce.number().int().min(1).max(100).default(20) });
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 const redriveBody = z.object({ partition: z.number().int().min(0), offset: z.number().int().min(0) });
@@ -125,6 +128,9 @@ export function consoleRoutes(app: HttpApp, deps: ConsoleDeps): ConsoleOverview 
   }));
   app.get('/console/api/entities/:app/:entity/:key', { schema: { params: entityParams }, config: admin }, async (req) => (
     deps.source.inspect(req.params.app, req.params.entity, req.params.key)
+  ));
+  app.get('/console/api/entities/:app/:entity/:key/trail', { schema: { params: entityParams, querystring: trailQuery }, config: admin }, async (req) => (
+    entityTrail({ broker: deps.broker, partitions }, appNamed(apps, req.params.app), req.params.entity, req.params.key, req.query.limit)
   ));
   app.get('/console/api/dead-letters/:app', { schema: { params: appParams, querystring: listQuery }, config: admin }, async (req) => (
     deadLetters.list(appNamed(apps, req.params.app), req.query.limit)
