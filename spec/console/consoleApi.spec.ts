@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { socialTopics } from '../../config/social.js';
+import { DLQ_HEADERS } from '../../src/host/deadLetter.js';
 import { type RunningProcess, startProcess } from '../../src/cli/runCommand.js';
 import { Tokens } from '../support/auth.js';
 import { jsonClient } from '../support/http.js';
@@ -157,5 +158,42 @@ describe('console routes', function () {
     expect((await call('POST', '/console/api/dead-letters/social/redrive', { partition: dead.partition, offset: 10_000 }, undefined, ADMIN)).status).to.equal(404);
     expect((await call('POST', '/console/api/dead-letters/social/redrive', { partition: -1, offset: 0 }, undefined, ADMIN)).status).to.equal(400);
     expect((await call('GET', '/console/api/dead-letters/nosuch', undefined, undefined, ADMIN)).status).to.equal(404);
+  });
+
+  it('re-drives every dead letter that failed for one reason, and says which could not go back', async () => {
+    const producer = proc.broker.producer();
+    await producer.send([
+      { topic: 'tracking.social.comments', key: 'post-bulk', value: '{"broken"', headers: { origin: 'bulk' } },
+      { topic: 'tracking.social.comments', key: 'post-bulk', value: '{"broken"', headers: { origin: 'bulk' } },
+    ]);
+    const mine = async () => ((await call('GET', '/console/api/dead-letters/social?limit=500', undefined, undefined, ADMIN)).body.records as Array<{
+      reason: string; headers: Record<string, string>; from: { topic: string };
+    }>).filter((d) => d.headers.origin === 'bulk');
+    const first = await waitForValue(async () => ((await mine()).length === 2 ? await mine() : undefined));
+    const { reason } = first[0];
+    const same = (await call('GET', '/console/api/dead-letters/social?limit=500', undefined, undefined, ADMIN)).body.records
+      .filter((d: { reason: string }) => d.reason === reason).length;
+    const bulk = await call('POST', '/console/api/dead-letters/social/redrive-all', { reason }, undefined, ADMIN);
+    expect(bulk.status).to.equal(202);
+    expect(bulk.body.reason).to.equal(reason);
+    expect(bulk.body.redriven).to.have.length(same);
+    expect(bulk.body.refused).to.deep.equal([]);
+    expect(bulk.body.redriven.every((r: { topic: string }) => r.topic === 'tracking.social.comments' || r.topic === 'tracking.social.likes')).to.equal(true);
+    // Still broken: each fails again, and says where it was re-driven from.
+    await waitFor(async () => (await mine()).filter((d) => d.headers['kastor.redriven-from']).length >= 2);
+    // One that names no topic of the application is refused, and said so; the others still go.
+    await producer.send([{
+      topic: 'queuing.social.dead_letters', key: 'x', value: '{}',
+      headers: { [DLQ_HEADERS.reason]: 'spec: foreign', [DLQ_HEADERS.topic]: 'tracking.bank.transactions', [DLQ_HEADERS.stage]: 'spec' },
+    }]);
+    const foreign = await call('POST', '/console/api/dead-letters/social/redrive-all', { reason: 'spec: foreign' }, undefined, ADMIN);
+    expect(foreign.status).to.equal(202);
+    expect(foreign.body.redriven).to.deep.equal([]);
+    expect(foreign.body.refused).to.have.length(1);
+    expect(foreign.body.refused[0].why).to.include('names no topic of social');
+    await producer.close();
+    expect((await call('POST', '/console/api/dead-letters/social/redrive-all', { reason: 'no such reason' }, undefined, ADMIN)).status).to.equal(404);
+    expect((await call('POST', '/console/api/dead-letters/social/redrive-all', {}, undefined, ADMIN)).status).to.equal(400);
+    expect((await call('POST', '/console/api/dead-letters/social/redrive-all', { reason }, undefined, 'alice')).status).to.equal(403);
   });
 });

@@ -4,7 +4,7 @@
  * and the re-drive of one record to its original topic once the cause is fixed. The re-driven
  * record keeps its key, value and own headers, loses the `kastor.dlq.*` ones, and carries
  * `kastor.redriven-from: <dead-letter topic>/<partition>/<offset>`: the log itself records that
- * it was re-driven, and from where.
+ * it was re-driven, and from where. `redriveAll` re-drives every one that failed for one reason.
  */
 import { firstValueFrom, lastValueFrom, reduce } from 'rxjs';
 import type { Broker, Producer } from '../broker/Broker.js';
@@ -79,6 +79,39 @@ export class DeadLetters {
     log.info('dead letter re-driven', { from, to: `${sent.topic}/${sent.partition}/${sent.offset}` });
     return { ...sent, from };
   }
+}
+
+export interface BulkRedrive {
+  readonly reason: string;
+  /** Where each one went. */
+  readonly redriven: ReadonlyArray<RecordMetadata & { from: string }>;
+  /** Those that could not go back (no topic of the application to go to), with why. */
+  readonly refused: ReadonlyArray<{ readonly from: string; readonly why: string }>;
+}
+
+/** How far back a bulk re-drive looks in each partition of the dead-letter topic. */
+export const BULK_REDRIVE_SCAN = 1_000;
+
+/**
+ * Re-drives every dead letter of the application that failed for `reason` (among the last
+ * BULK_REDRIVE_SCAN of each partition), oldest first, each as `redrive` does. Doing it twice sends
+ * them twice; the actors drop an event they already applied (by its id), the sinks their offsets.
+ */
+export async function redriveAll(dead: DeadLetters, app: AppDefinition, reason: string): Promise<BulkRedrive> {
+  const { records } = await dead.list(app, BULK_REDRIVE_SCAN);
+  const matching = records.filter((r) => r.reason === reason).reverse();
+  if (matching.length === 0) throw notFound(`no dead letter of ${app.name} failed for "${reason}"`);
+  const redriven: Array<RecordMetadata & { from: string }> = [];
+  const refused: Array<{ from: string; why: string }> = [];
+  for (const r of matching) {
+    try {
+      redriven.push(await dead.redrive(app, r.partition, r.offset));
+    } catch (e) {
+      if (!(e instanceof HttpError)) throw e;
+      refused.push({ from: `${deadLetterTopic(app.name).name}/${r.partition}/${r.offset}`, why: e.reason });
+    }
+  }
+  return { reason, redriven, refused };
 }
 
 function view(r: BrokerRecord): DeadLetterView {

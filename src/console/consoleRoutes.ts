@@ -16,6 +16,7 @@
  *   GET  /console/api/entities/:app/:entity/:key/trail?limit=   the last records in and events out
  *   GET  /console/api/dead-letters/:app    the dead-letter topic's last records, with their reasons
  *   POST /console/api/dead-letters/:app/redrive  { partition, offset } → produced to its original topic
+ *   POST /console/api/dead-letters/:app/redrive-all  { reason } → every one that failed for it
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -29,7 +30,7 @@ import { HttpError } from '../http/HttpError.js';
 import type { Logger } from '../log/Logger.js';
 import { ConsoleOverview, type OverviewSample } from './ConsoleOverview.js';
 import type { ConsoleSource } from './ConsoleSource.js';
-import { DeadLetters } from './DeadLetters.js';
+import { DeadLetters, redriveAll } from './DeadLetters.js';
 import { TopicPartitionCounts, appNamed } from './consoleTopology.js';
 import { entityTrail } from './entityTrail.js';
 import { type BoundView, CONSOLE_VIEWS } from './views/index.js';
@@ -60,6 +61,7 @@ const trailQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).def
 const keysQuery = z.object({ prefix: z.string().max(512).default(''), limit: z.coerce.number().int().min(1).max(100).default(20) });
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 const redriveBody = z.object({ partition: z.number().int().min(0), offset: z.number().int().min(0) });
+const redriveAllBody = z.object({ reason: z.string().min(1).max(2_000) });
 const streamQuery = z.object({ ticket: z.string().max(256).optional() });
 const assetParams = z.object({ '*': z.string().regex(/^[a-z][a-z0-9-]*\.(js|css)$/, 'must be an asset of console/') });
 
@@ -137,6 +139,9 @@ export function consoleRoutes(app: HttpApp, deps: ConsoleDeps): ConsoleOverview 
   ));
   app.post('/console/api/dead-letters/:app/redrive', { schema: { params: appParams, body: redriveBody }, config: admin }, async (req, reply) => (
     reply.code(202).send(await deadLetters.redrive(appNamed(apps, req.params.app), req.body.partition, req.body.offset))
+  ));
+  app.post('/console/api/dead-letters/:app/redrive-all', { schema: { params: appParams, body: redriveAllBody }, config: admin }, async (req, reply) => (
+    reply.code(202).send(await redriveAll(deadLetters, appNamed(apps, req.params.app), req.body.reason))
   ));
   return overview;
 }
