@@ -1,6 +1,7 @@
 // The console's entry: asks for the admin token once, then shows the view the hash names.
 import { api, forgetToken, setToken, token } from './api.js';
 import { startDeadLetters } from './dead-letters.js';
+import { startDemoSwitch } from './demo.js';
 import { startInspector } from './inspector.js';
 import { startOverview } from './overview.js';
 import { startAppViews } from './views.js';
@@ -33,6 +34,7 @@ async function open() {
     startInspector(apps);
     startDeadLetters(apps);
     startAppViews(apps);
+    void startDemoSwitch();
   }
   show(currentView());
 }

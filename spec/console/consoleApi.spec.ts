@@ -107,6 +107,22 @@ describe('console routes', function () {
     expect((await call('GET', `/console/api/entities/social/nosuch/k/trail`, undefined, undefined, ADMIN)).status).to.equal(404);
   });
 
+  it('turns the demo traffic on and off from the console', async () => {
+    expect((await call('GET', '/console/api/demo', undefined, undefined, ADMIN)).body).to.deep.equal({ on: false, available: true });
+    const fans = async () => ((await call('GET', '/social/feed?limit=100')).body.items as Array<{ userId: string }>).filter((p) => p.userId.startsWith('fan_')).length;
+    expect(await fans()).to.equal(0);
+    expect((await call('POST', '/console/api/demo', { on: true }, undefined, ADMIN)).body).to.deep.equal({ on: true, available: true });
+    await waitFor(async () => (await fans()) >= 2, { timeoutMs: 20_000, message: 'the demo\'s posts in the feed' });
+    expect((await call('POST', '/console/api/demo', { on: false }, undefined, ADMIN)).body).to.deep.equal({ on: false, available: true });
+    // Off: nothing more comes once the posts in flight are through.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const settled = await fans();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await fans()).to.equal(settled);
+    expect((await call('POST', '/console/api/demo', { on: 'yes' }, undefined, ADMIN)).status).to.equal(400);
+    expect((await call('POST', '/console/api/demo', { on: true }, undefined, 'alice')).status).to.equal(403);
+  });
+
   it('finds stored keys by prefix for the inspector, in order, within the limit', async () => {
     const ids = [await newPost('dave', 'one'), await newPost('dave', 'two'), await newPost('dave', 'three')];
     const keys = async (query: string) => (await call('GET', `/console/api/entities/social/post${query}`, undefined, undefined, ADMIN)).body.keys as string[];

@@ -207,6 +207,10 @@ describe('re-driving a dead letter from the console', function () {
     // Both (the first and its re-driven copy) failed for the same reason: one button re-drives them.
     await page.locator('#dlq-reasons button', { hasText: 'Re-drive all 2' }).click();
     await page.locator('#dlq-message').filter({ hasText: 're-driven 2 for' }).waitFor();
+    // The demo traffic's switch, on and off again.
+    await page.locator('#demo', { hasText: 'Demo traffic: off' }).click();
+    await page.locator('#demo', { hasText: 'Demo traffic: on' }).click();
+    await page.locator('#demo', { hasText: 'Demo traffic: off' }).waitFor();
     await page.screenshot({ path: path.join(SHOTS, 'console-dead-letters.png'), fullPage: true });
     expect(problems).to.deep.equal([]);
   });

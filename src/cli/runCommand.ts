@@ -15,7 +15,7 @@ import { createHttpApp } from '../http/createHttpApp.js';
 import { type RateLimits, loadKeyRing } from '../http/auth/index.js';
 import { processRoutes } from '../http/processRoutes.js';
 import { consoleRoutes } from '../console/consoleRoutes.js';
-import { startDemo } from '../console/demo.js';
+import { DemoSwitch, startDemo } from '../console/demo.js';
 import type { BackgroundService } from '../host/BackgroundService.js';
 import { TOKENS, createContainer, type TransportOptions } from './container.js';
 import { inProcessEngine } from './ProcessEngine.js';
@@ -87,7 +87,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
 
   // Declared before anything that may call stop(): a fatal fault can come during start-up.
   let stopping: Promise<void> | undefined;
-  let stopDemo: (() => Promise<void>) | undefined;
+  let demo: DemoSwitch | undefined;
   const deps = { broker, producer, clock, ids, logger: log, metrics, onFatal: exitOnFatal(log, () => stop()) };
   const engine = workers > 1 ? workersEngine(options, workers, deps) : inProcessEngine(options, deps);
   let background: readonly BackgroundService[] = [];
@@ -109,7 +109,8 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   processRoutes(http, engine.probes);
   for (const h of hosted) h.routes(http);
   const readModels = new Map(hosted.flatMap((h) => (h.readModel ? [[h.definition.name, h.readModel] as const] : [])));
-  consoleRoutes(http, { source: engine.console, broker, clock, producer, log, readModels });
+  demo = new DemoSwitch(() => startDemo({ http, keys, clock, log, apps: hosted.map((h) => h.definition.name), dataDir: options.dataDir, env: process.env }));
+  consoleRoutes(http, { source: engine.console, broker, clock, producer, log, readModels, demo });
   try {
     await http.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
   } catch (e) {
@@ -121,13 +122,11 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   log.info('kastor running', { apps: hosted.map((h) => h.definition.name), transport: options.transport, workers, port, dataDir: options.dataDir, tokenKeys: keys.description });
-  if (options.demo) {
-    stopDemo = startDemo({ http, keys, clock, log, apps: hosted.map((h) => h.definition.name), dataDir: options.dataDir, env: process.env });
-  }
+  if (options.demo) await demo.set(true);
 
   async function stop(): Promise<void> {
     stopping ??= (async () => {
-      await stopDemo?.();
+      await demo?.set(false);
       // Stop intake; requests in flight finish (their records are produced and answered).
       // Long-lived responses (server-sent events) would hold close() open: cut them after a grace.
       const closed = http.close();

@@ -17,6 +17,7 @@
  *   GET  /console/api/dead-letters/:app    the dead-letter topic's last records, with their reasons
  *   POST /console/api/dead-letters/:app/redrive  { partition, offset } → produced to its original topic
  *   POST /console/api/dead-letters/:app/redrive-all  { reason } → every one that failed for it
+ *   GET  /console/api/demo, POST { on }    the demo traffic's switch (src/console/demo.ts)
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -30,6 +31,7 @@ import { HttpError } from '../http/HttpError.js';
 import type { Logger } from '../log/Logger.js';
 import { ConsoleOverview, type OverviewSample } from './ConsoleOverview.js';
 import type { ConsoleSource } from './ConsoleSource.js';
+import type { DemoSwitch } from './demo.js';
 import { DeadLetters, redriveAll } from './DeadLetters.js';
 import { TopicPartitionCounts, appNamed } from './consoleTopology.js';
 import { entityTrail } from './entityTrail.js';
@@ -45,6 +47,8 @@ export interface ConsoleDeps {
   readonly log: Logger;
   /** Each hosted application's read model, by application name: its console view reads it. */
   readonly readModels?: ReadonlyMap<string, object>;
+  /** The demo traffic's switch (src/console/demo.ts): the page's button turns it on and off. */
+  readonly demo?: DemoSwitch;
 }
 
 const ASSETS = path.resolve(import.meta.dirname, '../../console');
@@ -62,6 +66,7 @@ const keysQuery = z.object({ prefix: z.string().max(512).default(''), limit: z.c
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 const redriveBody = z.object({ partition: z.number().int().min(0), offset: z.number().int().min(0) });
 const redriveAllBody = z.object({ reason: z.string().min(1).max(2_000) });
+const demoBody = z.object({ on: z.boolean() });
 const streamQuery = z.object({ ticket: z.string().max(256).optional() });
 const assetParams = z.object({ '*': z.string().regex(/^[a-z][a-z0-9-]*\.(js|css)$/, 'must be an asset of console/') });
 
@@ -140,6 +145,13 @@ export function consoleRoutes(app: HttpApp, deps: ConsoleDeps): ConsoleOverview 
   app.post('/console/api/dead-letters/:app/redrive', { schema: { params: appParams, body: redriveBody }, config: admin }, async (req, reply) => (
     reply.code(202).send(await deadLetters.redrive(appNamed(apps, req.params.app), req.body.partition, req.body.offset))
   ));
+  app.get('/console/api/demo', { config: admin }, async () => ({ on: deps.demo?.on ?? false, available: deps.demo !== undefined }));
+  app.post('/console/api/demo', { schema: { body: demoBody }, config: admin }, async (req) => {
+    if (!deps.demo) throw new HttpError(404, 'this process has no demo traffic');
+    await deps.demo.set(req.body.on);
+    deps.log.info(`demo traffic ${req.body.on ? 'on' : 'off'}`, { by: req.principal?.sub });
+    return { on: deps.demo.on, available: true };
+  });
   app.post('/console/api/dead-letters/:app/redrive-all', { schema: { params: appParams, body: redriveAllBody }, config: admin }, async (req, reply) => (
     reply.code(202).send(await redriveAll(deadLetters, appNamed(apps, req.params.app), req.body.reason))
   ));

@@ -28,6 +28,29 @@ export interface DemoOptions {
   readonly seed?: number;
 }
 
+/**
+ * The demo traffic as a switch (`--demo` turns it on at start; the console's button turns it on
+ * and off): at most one run at a time.
+ */
+export class DemoSwitch {
+  private stop?: () => Promise<void>;
+
+  constructor(private readonly start: () => () => Promise<void>) {}
+
+  get on(): boolean {
+    return this.stop !== undefined;
+  }
+
+  async set(on: boolean): Promise<void> {
+    if (on && !this.stop) this.stop = this.start();
+    else if (!on && this.stop) {
+      const stop = this.stop;
+      this.stop = undefined;
+      await stop();
+    }
+  }
+}
+
 /** Starts the demo traffic; returns its stop. */
 export function startDemo(options: DemoOptions): () => Promise<void> {
   const log = options.log.child({ component: 'demo' });
