@@ -17,6 +17,7 @@ function render(view) {
   $('entity-value').textContent = typeof view.value === 'string' ? view.value : JSON.stringify(view.value);
   $('entity-live').textContent = view.live ? 'live (in memory)' : 'passivated (read from its snapshot)';
   $('entity-partition').textContent = String(view.partition);
+  $('entity-worker').textContent = view.worker === undefined ? 'this thread (one worker)' : `worker ${view.worker}`;
   $('entity-offsets').replaceChildren(...view.offsets.map((o) => el('div', {}, `${o.topic}[${o.partition}] next ${o.offset ?? 'none yet'}`)));
   $('entity-bytes').textContent = view.snapshotBytes > 0 ? `${fmt(view.snapshotBytes)} bytes` : 'not committed yet';
   $('entity-timers').replaceChildren(...(view.timers.length === 0

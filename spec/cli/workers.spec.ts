@@ -96,7 +96,9 @@ describe('kastor run --workers 2', function () {
     expect(postStage.partitions.every((p) => p.lag === 0)).to.equal(true);
     const inspected = await fetch(`http://127.0.0.1:${proc!.port}/console/api/entities/social/post/${posts[0]}`, { headers: admin });
     expect(inspected.status).to.equal(200);
-    expect(((await inspected.json()) as { context: { likers: unknown } }).context.likers).to.deep.equal([['bob', 'carol']]);
+    const view = (await inspected.json()) as { context: { likers: unknown }; partition: number; worker: number };
+    expect(view.context.likers).to.deep.equal([['bob', 'carol']]);
+    expect(view.worker).to.equal(view.partition % 2);
     expect((await fetch(`http://127.0.0.1:${proc!.port}/console/api/entities/social/post/post_nobody`, { headers: admin })).status).to.equal(404);
     // The inspector's key search finds the posts of both workers' files.
     const found = await (await fetch(`http://127.0.0.1:${proc!.port}/console/api/entities/social/post?prefix=post_&limit=100`, { headers: admin })).json() as { keys: string[] };

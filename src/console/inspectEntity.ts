@@ -25,6 +25,8 @@ export interface EntityView {
   /** Bytes of the stored snapshot (0: not committed yet). */
   readonly snapshotBytes: number;
   readonly partition: number;
+  /** The worker thread that holds it (`--workers` above 1). */
+  readonly worker?: number;
   /** The next offset the stage reads on each input topic's owning partition. */
   readonly offsets: readonly { readonly topic: string; readonly partition: number; readonly offset: number | null }[];
 }

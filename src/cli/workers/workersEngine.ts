@@ -53,8 +53,9 @@ export function workersEngine(apps: AppsToHost, workers: number, deps: EngineDep
     },
     inspect: async (app, entity, key) => {
       const answers = await Promise.allSettled(range.map((w) => pool.ask(w, { what: 'inspect', app, entity, key })));
-      const found = answers.find((a) => a.status === 'fulfilled');
-      if (found?.status === 'fulfilled') return found.value;
+      const worker = answers.findIndex((a) => a.status === 'fulfilled');
+      const found = answers[worker];
+      if (found?.status === 'fulfilled') return { ...found.value, worker };
       const refused = answers.map((a) => (a as PromiseRejectedResult).reason as Error & { statusCode?: number });
       const reason = refused.find((e) => e.statusCode !== undefined) ?? refused[0];
       throw new HttpError(reason.statusCode ?? 503, reason.message);
