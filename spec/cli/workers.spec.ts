@@ -9,7 +9,16 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Subject } from 'rxjs';
+import { MemoryBroker } from '../../adapters/memory/index.js';
+import type { Broker } from '../../src/broker/Broker.js';
+import { BrokerError } from '../../src/broker/errors.js';
+import { SystemClock } from '../../src/clock/SystemClock.js';
 import { type RunningProcess, startProcess } from '../../src/cli/runCommand.js';
+import { workersEngine } from '../../src/cli/workers/workersEngine.js';
+import { nanoidSource } from '../../src/ids/IdSource.js';
+import { silentLogger } from '../../src/log/Logger.js';
+import { Metrics } from '../../src/metrics/Metrics.js';
 import { WorkerCountMismatch, workerStateFiles } from '../../src/cli/workers/layout.js';
 import { Tokens } from '../support/auth.js';
 import { jsonClient } from '../support/http.js';
@@ -135,6 +144,31 @@ describe('kastor run --workers 2', function () {
     // And a new comment makes exactly one more.
     expect((await call('POST', `/social/posts/${posts[0]}/comments`, { userId: 'late', text: 'one more' })).status).to.equal(202);
     await waitFor(async () => (await counts(posts[0])).comments === accepted.get(posts[0])! + 1, { timeoutMs: 20_000 });
+  });
+
+  it('ends the process when a broker client meets a fatal error, whichever worker it serves', async () => {
+    const inner = new MemoryBroker({ maintenanceIntervalMs: 0 });
+    const fatalErrors = new Subject<BrokerError>();
+    const broker: Broker = {
+      name: inner.name, admin: inner.admin, fatalErrors,
+      producer: (o) => inner.producer(o), consumer: (o) => inner.consumer(o), readPartition: (tp, o) => inner.readPartition(tp, o),
+      close: () => inner.close(),
+    };
+    const fatal: Error[] = [];
+    const metrics = new Metrics();
+    const engine = workersEngine({ apps: ['social'], transport: 'memory', dataDir: dir }, 2, {
+      broker, producer: inner.producer(), clock: new SystemClock(), ids: nanoidSource, logger: silentLogger, metrics,
+      onFatal: (e) => fatal.push(e),
+    });
+    try {
+      await engine.start();
+      const error = new BrokerError('fenced by a newer instance', { fatal: true });
+      fatalErrors.next(error);
+      expect(fatal).to.deep.equal([error]);
+    } finally {
+      await engine.stop();
+      await inner.close();
+    }
   });
 
   it('refuses another worker count on a data directory written with two, and keeps two when none is asked for', async () => {

@@ -11,6 +11,7 @@
  * thread — serves workers exactly as Kafka does.
  */
 import Database from 'better-sqlite3';
+import type { Subscription } from 'rxjs';
 import { defaultSupervision } from '../../../config/supervision.js';
 import { BrokerService } from '../../../adapters/thread/BrokerService.js';
 import { unionReadConnection } from '../../../adapters/sqlite/unionReadConnection.js';
@@ -36,6 +37,7 @@ export function workersEngine(apps: AppsToHost, workers: number, deps: EngineDep
   let hosted: HostedApp[] = [];
   let readDb: SqliteDatabase | undefined;
   let scratch: SqliteDatabase | undefined;
+  let fatal: Subscription | undefined;
   const range = Array.from({ length: workers }, (_, i) => i);
   const context = {
     dataDir: apps.dataDir, transport: apps.transport, broker, producer: deps.producer,
@@ -78,6 +80,8 @@ export function workersEngine(apps: AppsToHost, workers: number, deps: EngineDep
     },
     console,
     async start() {
+      // A broker client that cannot go on ends the process (the workers' stages hear it too).
+      fatal = broker.fatalErrors?.subscribe((error) => deps.onFatal(error));
       // The edge produces to the topics before any worker runs.
       await ensureTopics(broker, definitions, apps.profile);
       // Every file has every table before any worker opens the union of them.
@@ -96,6 +100,7 @@ export function workersEngine(apps: AppsToHost, workers: number, deps: EngineDep
       hosted = modules.map((m) => m.host({ ...context, db: scratch!, readDb: readDb! }));
     },
     async stop() {
+      fatal?.unsubscribe();
       await pool.stop();
       await service.close();
       readDb?.close();
