@@ -10,6 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Subject } from 'rxjs';
+import { bankTopics } from '../../config/bank.js';
+import { SOURCE_FILE } from '../../src/apps/bank/index.js';
+import { seedDb } from '../../src/apps/bank/seedDb.js';
 import { MemoryBroker } from '../../adapters/memory/index.js';
 import type { Broker } from '../../src/broker/Broker.js';
 import { BrokerError } from '../../src/broker/errors.js';
@@ -144,6 +147,24 @@ describe('kastor run --workers 2', function () {
     // And a new comment makes exactly one more.
     expect((await call('POST', `/social/posts/${posts[0]}/comments`, { userId: 'late', text: 'one more' })).status).to.equal(202);
     await waitFor(async () => (await counts(posts[0])).comments === accepted.get(posts[0])! + 1, { timeoutMs: 20_000 });
+  });
+
+  it('keeps the CDC source\'s position in the process\'s own file: a restart reads no row twice', async () => {
+    const transactions = bankTopics.bankTransactions.name;
+    const produced = async () => {
+      let n = 0;
+      for (let partition = 0; partition < bankTopics.bankTransactions.partitions; partition++) n += (await proc!.broker.admin.watermarks({ topic: transactions, partition })).high;
+      return n;
+    };
+    proc = await startProcess({ apps: ['bank'], transport: 'memory', dataDir: dir, port: 0, host: '127.0.0.1', workers: 2 });
+    seedDb({ file: join(dir, SOURCE_FILE), now: Date.now(), count: 5 });
+    await waitFor(async () => (await produced()) === 5, { timeoutMs: 20_000, message: 'the 5 rows on the topic' });
+    await proc.stop();
+    proc = await startProcess({ apps: ['bank'], transport: 'memory', dataDir: dir, port: 0, host: '127.0.0.1', workers: 2 });
+    seedDb({ file: join(dir, SOURCE_FILE), now: Date.now(), count: 1, seed: 2 });
+    await waitFor(async () => (await produced()) >= 6, { timeoutMs: 20_000, message: 'the new row on the topic' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await produced(), 'the first 5 rows are not read again').to.equal(6);
   });
 
   it('ends the process when a broker client meets a fatal error, whichever worker it serves', async () => {

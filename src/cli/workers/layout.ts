@@ -12,6 +12,14 @@ export function workerStateFile(dataDir: string, worker: number, workers: number
   return workers === 1 ? join(dataDir, 'state.db') : join(dataDir, `state-${worker}-of-${workers}.db`);
 }
 
+/**
+ * The main thread's own file when workers run the stages: what the process itself keeps beside
+ * them (a CDC source's position, a batch job's last result), never a stage's state.
+ */
+export function processStateFile(dataDir: string): string {
+  return join(dataDir, 'process.db');
+}
+
 export function workerStateFiles(dataDir: string, workers: number): string[] {
   return Array.from({ length: workers }, (_, i) => workerStateFile(dataDir, i, workers));
 }

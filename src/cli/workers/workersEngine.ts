@@ -10,7 +10,6 @@
  * restore, no rebalance of the other instances), and the memory transport — one journal, one
  * thread — serves workers exactly as Kafka does.
  */
-import Database from 'better-sqlite3';
 import type { Subscription } from 'rxjs';
 import { defaultSupervision } from '../../../config/supervision.js';
 import { BrokerService } from '../../../adapters/thread/BrokerService.js';
@@ -20,10 +19,10 @@ import { resolveApps } from '../../apps/index.js';
 import { type ConsoleSource, type StagesReport, mergeStageReports, withHighs } from '../../console/ConsoleSource.js';
 import { HttpError } from '../../http/HttpError.js';
 import { ensureTopics } from '../../host/Runtime.js';
-import { type SqliteDatabase, SqliteStateStore } from '../../../adapters/sqlite/SqliteStateStore.js';
+import { type SqliteDatabase, SqliteStateStore, openDatabase } from '../../../adapters/sqlite/SqliteStateStore.js';
 import type { AppsToHost } from '../hostApps.js';
 import type { EngineDeps, ProcessEngine } from '../ProcessEngine.js';
-import { workerStateFiles } from './layout.js';
+import { processStateFile, workerStateFiles } from './layout.js';
 import { WorkerPool } from './WorkerPool.js';
 
 export function workersEngine(apps: AppsToHost, workers: number, deps: EngineDeps): ProcessEngine {
@@ -36,7 +35,8 @@ export function workersEngine(apps: AppsToHost, workers: number, deps: EngineDep
   });
   let hosted: HostedApp[] = [];
   let readDb: SqliteDatabase | undefined;
-  let scratch: SqliteDatabase | undefined;
+  /** The main thread's own state: the CDC source's position, the popularity job's last run (its read models' tables stay empty). */
+  let processDb: SqliteDatabase | undefined;
   let fatal: Subscription | undefined;
   const range = Array.from({ length: workers }, (_, i) => i);
   const context = {
@@ -96,15 +96,15 @@ export function workersEngine(apps: AppsToHost, workers: number, deps: EngineDep
       await pool.start();
       // Every worker has created its tables: the union sees them all.
       readDb = unionReadConnection(workerStateFiles(apps.dataDir, workers));
-      scratch = new Database(':memory:');
-      hosted = modules.map((m) => m.host({ ...context, db: scratch!, readDb: readDb! }));
+      processDb = openDatabase(processStateFile(apps.dataDir));
+      hosted = modules.map((m) => m.host({ ...context, db: processDb!, readDb: readDb! }));
     },
     async stop() {
       fatal?.unsubscribe();
       await pool.stop();
       await service.close();
       readDb?.close();
-      scratch?.close();
+      processDb?.close();
     },
   };
 }
