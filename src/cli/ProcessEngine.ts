@@ -5,17 +5,12 @@
  * routes, read models and background services are the main thread's.
  */
 import { join } from 'node:path';
-import type { Broker, Producer } from '../broker/Broker.js';
-import type { Clock } from '../clock/Clock.js';
-import type { HostedApp } from '../apps/AppModule.js';
+import type { AppContext, HostedApp } from '../apps/AppModule.js';
 import { type ConsoleSource, localConsoleSource } from '../console/ConsoleSource.js';
 import { TopicPartitionCounts } from '../console/consoleTopology.js';
 import type { Runtime } from '../host/Runtime.js';
 import { scrapeGauges } from '../host/scrapeGauges.js';
 import type { ProcessProbes } from '../http/processRoutes.js';
-import type { IdSource } from '../ids/IdSource.js';
-import type { Logger } from '../log/Logger.js';
-import type { Metrics } from '../metrics/Metrics.js';
 import { SqliteStateStore, openDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
 import { type AppsToHost, hostApps } from './hostApps.js';
 import type { WorkerPool } from './workers/WorkerPool.js';
@@ -33,16 +28,10 @@ export interface ProcessEngine {
   stop(): Promise<void>;
 }
 
-export interface EngineDeps {
-  readonly broker: Broker;
-  /** The edge's producer (reliable). */
-  readonly producer: Producer;
-  readonly clock: Clock;
-  readonly ids: IdSource;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
+/** What the process gives its engine: the broker, the edge's producer, clock, ids, log and metrics. */
+export type EngineDeps = Pick<AppContext, 'broker' | 'producer' | 'clock' | 'ids' | 'logger' | 'metrics'> & {
   readonly onFatal: (error: Error) => void;
-}
+};
 
 export function inProcessEngine(apps: AppsToHost, deps: EngineDeps): ProcessEngine {
   const { broker, metrics } = deps;

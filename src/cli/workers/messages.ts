@@ -7,18 +7,12 @@ import type { RuntimeReadiness } from '../../host/Runtime.js';
 import type { MetricsSnapshot } from '../../metrics/Metrics.js';
 import type { StagesReport } from '../../console/ConsoleSource.js';
 import type { EntityView } from '../../console/inspectEntity.js';
-import type { DeploymentProfile } from '../../topics/TopicDeclaration.js';
+import type { AppsToHost } from '../hostApps.js';
 
-export interface WorkerData {
+/** What the worker hosts (the process's own AppsToHost), and where it stands among the workers. */
+export interface WorkerData extends AppsToHost {
   readonly worker: number;
   readonly workers: number;
-  readonly apps: readonly string[];
-  readonly transport: 'memory' | 'kafka';
-  readonly dataDir: string;
-  readonly changelogs?: boolean;
-  readonly profile?: DeploymentProfile;
-  readonly maxLiveActors?: number;
-  readonly maxBatchSize?: number;
   /** The worker's end of its broker channel (BrokerService on the other). */
   readonly brokerPort: MessagePort;
   /** The module the bootstrap imports (workerThread.ts). */
