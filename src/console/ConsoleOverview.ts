@@ -11,41 +11,7 @@
  */
 import type { Clock, TimerHandle } from '../clock/Clock.js';
 import type { Logger } from '../log/Logger.js';
-import type { ConsoleSource } from './ConsoleSource.js';
-
-export interface PartitionRow {
-  readonly topic: string;
-  readonly partition: number;
-  /** The next offset the stage will read, as its store holds it (0: never read). */
-  readonly committed: number;
-  readonly high: number;
-  readonly lag: number;
-}
-
-export interface StageRow {
-  readonly name: string;
-  readonly app: string;
-  /** running, backing-off, given-up, down (StageStatus). */
-  readonly status: string;
-  readonly restored: boolean;
-  readonly topics: readonly string[];
-  /** The `topic/partition`s assigned to this process's runner. */
-  readonly assigned: readonly string[];
-  readonly partitions: readonly PartitionRow[];
-  readonly lag: number;
-  readonly eventsIn: number;
-  readonly eventsOut: number;
-  /** Per second since the previous sample (0 on the first). */
-  readonly inPerSecond: number;
-  readonly outPerSecond: number;
-  /** Actor hosts only. */
-  readonly liveActors?: number;
-  readonly passivations?: number;
-  /** Runner restarts by the supervisor, and batch retries after a failure. */
-  readonly restarts: number;
-  readonly retries: number;
-  readonly deadLetters: number;
-}
+import type { ConsoleSource, StageRow } from './ConsoleSource.js';
 
 export interface OverviewSample {
   /** Epoch ms. */

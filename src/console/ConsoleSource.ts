@@ -8,9 +8,42 @@ import type { AppDefinition } from '../host/AppDefinition.js';
 import type { Runtime } from '../host/Runtime.js';
 import type { Metrics } from '../metrics/Metrics.js';
 import type { StateStore } from '../store/StateStore.js';
-import type { PartitionRow, StageRow } from './ConsoleOverview.js';
 import { type TopicPartitionCounts, stageAppOf } from './consoleTopology.js';
 import { type EntityView, hostNamed, inspectEntity } from './inspectEntity.js';
+
+export interface PartitionRow {
+  readonly topic: string;
+  readonly partition: number;
+  /** The next offset the stage will read, as its store holds it (0: never read). */
+  readonly committed: number;
+  readonly high: number;
+  readonly lag: number;
+}
+
+export interface StageRow {
+  readonly name: string;
+  readonly app: string;
+  /** running, backing-off, given-up, down (StageStatus). */
+  readonly status: string;
+  readonly restored: boolean;
+  readonly topics: readonly string[];
+  /** The `topic/partition`s assigned to this process's runner. */
+  readonly assigned: readonly string[];
+  readonly partitions: readonly PartitionRow[];
+  readonly lag: number;
+  readonly eventsIn: number;
+  readonly eventsOut: number;
+  /** Per second since the previous sample (0 on the first). */
+  readonly inPerSecond: number;
+  readonly outPerSecond: number;
+  /** Actor hosts only. */
+  readonly liveActors?: number;
+  readonly passivations?: number;
+  /** Runner restarts by the supervisor, and batch retries after a failure. */
+  readonly restarts: number;
+  readonly retries: number;
+  readonly deadLetters: number;
+}
 
 /** A stage's row without its rates (the overview computes them between samples). */
 export type StageFacts = Omit<StageRow, 'inPerSecond' | 'outPerSecond'>;
