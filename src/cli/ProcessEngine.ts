@@ -8,12 +8,11 @@ import { join } from 'node:path';
 import type { AppContext, HostedApp } from '../apps/AppModule.js';
 import { type ConsoleSource, localConsoleSource } from '../console/ConsoleSource.js';
 import { TopicPartitionCounts } from '../console/consoleTopology.js';
-import type { Runtime } from '../host/Runtime.js';
+import type { Runtime, RuntimeReadiness } from '../host/Runtime.js';
 import { scrapeGauges } from '../host/scrapeGauges.js';
 import type { ProcessProbes } from '../http/processRoutes.js';
 import { SqliteStateStore, openDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
 import { type AppsToHost, hostApps } from './hostApps.js';
-import type { WorkerPool } from './workers/WorkerPool.js';
 
 export interface ProcessEngine {
   /** The applications as the main thread hosts them (routes, read models, background services); set once started. */
@@ -21,11 +20,26 @@ export interface ProcessEngine {
   /** This thread's Runtime (`--workers 1` only): tools and specs reach its stages. */
   readonly runtime?: Runtime;
   /** The worker threads (`--workers` above 1). */
-  readonly pool?: WorkerPool;
+  readonly pool?: Workers;
   readonly probes: ProcessProbes;
   readonly console: ConsoleSource;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export type WorkerState = 'starting' | 'running' | 'backing-off' | 'stopped' | 'given-up';
+
+/** `/readyz` with worker threads: the stages' merged readiness, and each worker's. */
+export interface WorkersReadiness extends RuntimeReadiness {
+  /** Each worker's state, and how many times it was restarted since the process started. */
+  readonly workers: ReadonlyArray<{ readonly worker: number; readonly state: WorkerState; readonly ready: boolean; readonly restarts: number }>;
+}
+
+/** The worker threads, as the process and its specs see them (workers/WorkerPool.ts). */
+export interface Workers {
+  readonly readiness: WorkersReadiness;
+  /** Ends a worker's thread at once, as kill -9 would; it is restarted as after a crash. */
+  terminate(worker: number): Promise<void>;
 }
 
 /** What the process gives its engine: the broker, the edge's producer, clock, ids, log and metrics. */

@@ -18,10 +18,9 @@ import { consoleRoutes } from '../console/consoleRoutes.js';
 import { DemoSwitch, startDemo } from '../console/demo.js';
 import type { BackgroundService } from '../host/BackgroundService.js';
 import { TOKENS, createContainer, type TransportOptions } from './container.js';
-import { inProcessEngine } from './ProcessEngine.js';
+import { type Workers, inProcessEngine } from './ProcessEngine.js';
 import { settleWorkerCount } from './workers/layout.js';
 import { workersEngine } from './workers/workersEngine.js';
-import type { WorkerPool } from './workers/WorkerPool.js';
 import type { DeploymentProfile } from '../topics/TopicDeclaration.js';
 import { requireBroker } from './requireBroker.js';
 
@@ -63,7 +62,7 @@ export interface RunningProcess {
   readonly runtime?: Runtime;
   /** Worker threads running the stages (1: this thread), and their pool when there are more. */
   readonly workers: number;
-  readonly pool?: WorkerPool;
+  readonly pool?: Workers;
   /** The log the process reads and writes (tools and specs that produce or read records). */
   readonly broker: Broker;
   readonly port: number;

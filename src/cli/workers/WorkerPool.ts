@@ -8,11 +8,12 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { BrokerService } from '../../../adapters/thread/BrokerService.js';
 import type { Clock } from '../../clock/Clock.js';
-import type { RuntimeReadiness, StageReadiness } from '../../host/Runtime.js';
+import type { StageReadiness } from '../../host/Runtime.js';
 import type { SupervisionPolicy } from '../../host/StageSupervisor.js';
 import type { Logger } from '../../log/Logger.js';
 import type { MetricsSnapshot } from '../../metrics/Metrics.js';
 import type { AppsToHost } from '../hostApps.js';
+import type { WorkerState, Workers, WorkersReadiness } from '../ProcessEngine.js';
 import type { Answers, FromWorkerThread, Question, ToWorkerThread, WorkerData, WorkerStatus } from './messages.js';
 
 const BOOTSTRAP = new URL('./workerBootstrap.mjs', import.meta.url);
@@ -35,7 +36,7 @@ interface Slot {
   readonly worker: number;
   thread?: Worker;
   status?: WorkerStatus;
-  state: 'starting' | 'running' | 'backing-off' | 'stopped' | 'given-up';
+  state: WorkerState;
   restarts: number[];
   /** Threads started for this worker so far. */
   starts: number;
@@ -43,12 +44,8 @@ interface Slot {
   restartTimer?: ReturnType<typeof setTimeout>;
 }
 
-export interface WorkersReadiness extends RuntimeReadiness {
-  /** Each worker's state, and how many times it was restarted since the process started. */
-  readonly workers: ReadonlyArray<{ readonly worker: number; readonly state: Slot['state']; readonly ready: boolean; readonly restarts: number }>;
-}
 
-export class WorkerPool {
+export class WorkerPool implements Workers {
   private readonly slots: Slot[];
   private readonly questions = new Map<number, (value: unknown, error?: { message: string; statusCode?: number }) => void>();
   private nextQuestion = 1;
