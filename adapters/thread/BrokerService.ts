@@ -137,7 +137,8 @@ export class BrokerService {
         const [id, options] = args as Calls['consumer.open'];
         let shared = this.groups.get(options.groupId);
         if (!shared) {
-          shared = new SharedConsumer(this.broker, options, this.workers, () => this.groups.delete(options.groupId));
+          // Kept for the process's life: a worker that attaches while the last one detaches finds the same one.
+          shared = new SharedConsumer(this.broker, options, this.workers);
           this.groups.set(options.groupId, shared);
         }
         c.consumers.set(id, shared);

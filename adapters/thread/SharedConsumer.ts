@@ -41,8 +41,6 @@ export class SharedConsumer {
     private readonly broker: Broker,
     private readonly options: ConsumerOptions,
     private readonly workers: number,
-    /** The member is gone for good (every worker detached): forget this shared consumer. */
-    private readonly onEmpty: () => void,
   ) {}
 
   workerOf(tp: TopicPartition): number {
@@ -66,9 +64,9 @@ export class SharedConsumer {
   detach(worker: number): Promise<void> {
     return this.serially(async () => {
       if (!this.sinks.delete(worker)) return;
+      // The last worker gone (they stop, or all restart): the member leaves; the next attach joins again.
       if (this.sinks.size > 0) return;
       await this.closeReal();
-      this.onEmpty();
     });
   }
 

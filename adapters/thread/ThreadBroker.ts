@@ -139,7 +139,10 @@ export class ThreadBroker implements Broker {
         return;
       }
       case 'assigned':
-        this.consumers.get(m.consumer)?.assigned(new ThreadPartition(this, m.partition, m.tp));
+        {
+          const consumer = this.consumers.get(m.consumer);
+          consumer?.assigned(new ThreadPartition(this, m.partition, m.tp, consumer.inFlight));
+        }
         return;
       case 'assignment':
         this.consumers.get(m.consumer)?.assignmentIs(m.tps);
@@ -179,7 +182,39 @@ interface ConsumerCalls {
   close(): Promise<void>;
 }
 
+/** Batches handed out and not yet acked, and who waits for there to be none. */
+class InFlight {
+  private count = 0;
+  private waiting: Array<() => void> = [];
+  /** Set once the consumer closes: no new batch is handed out. */
+  closing = false;
+
+  started(): void {
+    this.count++;
+  }
+
+  ended(): void {
+    if (--this.count === 0) for (const resolve of this.waiting.splice(0)) resolve();
+  }
+
+  /** Resolves once none is in flight, or after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.waiting.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** As the other adapters: a closing consumer waits this long for its batches in flight to be acked. */
+const CLOSE_TIMEOUT_MS = 30_000;
+
 class ThreadConsumer implements GroupConsumer {
+  readonly inFlight = new InFlight();
   readonly assignments: Observable<AssignedPartition>;
   readonly assignment: Observable<readonly TopicPartition[]>;
   private readonly subject = new Subject<AssignedPartition>();
@@ -226,8 +261,10 @@ class ThreadConsumer implements GroupConsumer {
     return tps.length === 0 ? Promise.resolve([]) : this.calls.committed(tps);
   }
 
+  /** Waits for the batches in flight to be acked (they commit first), then leaves the group. */
   close(): Promise<void> {
-    this.closing ??= this.calls.close().then(() => {
+    this.inFlight.closing = true;
+    this.closing ??= this.inFlight.drained(CLOSE_TIMEOUT_MS).then(() => this.calls.close()).then(() => {
       for (const p of [...this.current]) p.end();
       this.subject.complete();
       this.whole.complete();
@@ -243,11 +280,14 @@ class ThreadPartition implements AssignedPartition {
   private subscriber?: Subscriber<RecordBatch>;
   private subscribed = false;
   private readonly ending: Array<() => void> = [];
+  /** Batches handed out and not acked yet. */
+  private readonly unacked = new Set<number>();
 
   constructor(
     private readonly broker: ThreadBroker,
     readonly id: number,
     tp: TopicPartition,
+    private readonly inFlight?: InFlight,
   ) {
     this.topic = tp.topic;
     this.partition = tp.partition;
@@ -268,20 +308,26 @@ class ThreadPartition implements AssignedPartition {
       this.broker.subscribe(this, start);
       return () => {
         this.subscriber = undefined;
+        this.release();
         this.broker.unsubscribe(this);
       };
     });
   }
 
   batch(id: number, records: readonly BrokerRecord[]): void {
+    // A closing consumer takes no new batch: leaving the group releases it, unread.
+    if (!this.subscriber || this.inFlight?.closing) return;
     let acked = false;
-    this.subscriber?.next({
+    this.unacked.add(id);
+    this.inFlight?.started();
+    this.subscriber.next({
       topic: this.topic,
       partition: this.partition,
       records,
       ack: () => {
-        if (acked) return;
+        if (acked || !this.unacked.delete(id)) return;
         acked = true;
+        this.inFlight?.ended();
         this.broker.ack(id);
       },
     });
@@ -292,9 +338,16 @@ class ThreadPartition implements AssignedPartition {
     else this.ending.push(listener);
   }
 
+  /** A reader that walks away (or a partition that ends) no longer holds its batches in flight. */
+  private release(): void {
+    for (let n = this.unacked.size; n > 0; n--) this.inFlight?.ended();
+    this.unacked.clear();
+  }
+
   end(error?: Error): void {
     if (this.ended) return;
     this.ended = true;
+    this.release();
     const subscriber = this.subscriber;
     this.subscriber = undefined;
     if (error) subscriber?.error(error);
