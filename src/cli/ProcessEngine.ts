@@ -4,7 +4,6 @@
  * partitions (workers/workersEngine.ts). Either way the process hosts the same applications: their
  * routes, read models and background services are the main thread's.
  */
-import { join } from 'node:path';
 import type { AppContext, HostedApp } from '../apps/AppModule.js';
 import { type ConsoleSource, localConsoleSource } from '../console/ConsoleSource.js';
 import { TopicPartitionCounts } from '../console/consoleTopology.js';
@@ -13,6 +12,7 @@ import { scrapeGauges } from '../host/scrapeGauges.js';
 import type { ProcessProbes } from '../http/processRoutes.js';
 import { SqliteStateStore, openDatabase } from '../../adapters/sqlite/SqliteStateStore.js';
 import { type AppsToHost, hostApps } from './hostApps.js';
+import { workerStateFile } from './workers/layout.js';
 
 export interface ProcessEngine {
   /** The applications as the main thread hosts them (routes, read models, background services); set once started. */
@@ -49,7 +49,7 @@ export type EngineDeps = Pick<AppContext, 'broker' | 'producer' | 'clock' | 'ids
 
 export function inProcessEngine(apps: AppsToHost, deps: EngineDeps): ProcessEngine {
   const { broker, metrics } = deps;
-  const file = join(apps.dataDir, 'state.db');
+  const file = workerStateFile(apps.dataDir, 0, 1);
   const store = new SqliteStateStore(file);
   const readDb = openDatabase(file);
   const { hosted, runtime } = hostApps(apps, { ...deps, store, readDb });

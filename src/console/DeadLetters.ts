@@ -40,6 +40,17 @@ export interface DeadLettersOptions {
   readonly log: Logger;
 }
 
+export interface BulkRedrive {
+  readonly reason: string;
+  /** Where each one went. */
+  readonly redriven: ReadonlyArray<RecordMetadata & { from: string }>;
+  /** Those that could not go back (no topic of the application to go to), with why. */
+  readonly refused: ReadonlyArray<{ readonly from: string; readonly why: string }>;
+}
+
+/** How far back a bulk re-drive looks in each partition of the dead-letter topic. */
+export const BULK_REDRIVE_SCAN = 1_000;
+
 export class DeadLetters {
   constructor(private readonly options: DeadLettersOptions) {}
 
@@ -79,39 +90,28 @@ export class DeadLetters {
     log.info('dead letter re-driven', { from, to: `${sent.topic}/${sent.partition}/${sent.offset}` });
     return { ...sent, from };
   }
-}
 
-export interface BulkRedrive {
-  readonly reason: string;
-  /** Where each one went. */
-  readonly redriven: ReadonlyArray<RecordMetadata & { from: string }>;
-  /** Those that could not go back (no topic of the application to go to), with why. */
-  readonly refused: ReadonlyArray<{ readonly from: string; readonly why: string }>;
-}
-
-/** How far back a bulk re-drive looks in each partition of the dead-letter topic. */
-export const BULK_REDRIVE_SCAN = 1_000;
-
-/**
- * Re-drives every dead letter of the application that failed for `reason` (among the last
- * BULK_REDRIVE_SCAN of each partition), oldest first, each as `redrive` does. Doing it twice sends
- * them twice; the actors drop an event they already applied (by its id), the sinks their offsets.
- */
-export async function redriveAll(dead: DeadLetters, app: AppDefinition, reason: string): Promise<BulkRedrive> {
-  const { records } = await dead.list(app, BULK_REDRIVE_SCAN);
-  const matching = records.filter((r) => r.reason === reason).reverse();
-  if (matching.length === 0) throw notFound(`no dead letter of ${app.name} failed for "${reason}"`);
-  const redriven: Array<RecordMetadata & { from: string }> = [];
-  const refused: Array<{ from: string; why: string }> = [];
-  for (const r of matching) {
-    try {
-      redriven.push(await dead.redrive(app, r.partition, r.offset));
-    } catch (e) {
-      if (!(e instanceof HttpError)) throw e;
-      refused.push({ from: `${deadLetterTopic(app.name).name}/${r.partition}/${r.offset}`, why: e.reason });
+  /**
+   * Re-drives every dead letter of the application that failed for `reason` (among the last
+   * BULK_REDRIVE_SCAN of each partition), oldest first, each as `redrive` does. Doing it twice sends
+   * them twice; the actors drop an event they already applied (by its id), the sinks their offsets.
+   */
+  async redriveAll(app: AppDefinition, reason: string): Promise<BulkRedrive> {
+    const { records } = await this.list(app, BULK_REDRIVE_SCAN);
+    const matching = records.filter((r) => r.reason === reason).reverse();
+    if (matching.length === 0) throw notFound(`no dead letter of ${app.name} failed for "${reason}"`);
+    const redriven: Array<RecordMetadata & { from: string }> = [];
+    const refused: Array<{ from: string; why: string }> = [];
+    for (const r of matching) {
+      try {
+        redriven.push(await this.redrive(app, r.partition, r.offset));
+      } catch (e) {
+        if (!(e instanceof HttpError)) throw e;
+        refused.push({ from: `${deadLetterTopic(app.name).name}/${r.partition}/${r.offset}`, why: e.reason });
+      }
     }
+    return { reason, redriven, refused };
   }
-  return { reason, redriven, refused };
 }
 
 function view(r: BrokerRecord): DeadLetterView {

@@ -32,7 +32,7 @@ import type { Logger } from '../log/Logger.js';
 import { ConsoleOverview, type OverviewSample } from './ConsoleOverview.js';
 import type { ConsoleSource } from './ConsoleSource.js';
 import type { DemoSwitch } from './demo.js';
-import { DeadLetters, redriveAll } from './DeadLetters.js';
+import { DeadLetters } from './DeadLetters.js';
 import { TopicPartitionCounts, appNamed } from './consoleTopology.js';
 import { entityTrail } from './entityTrail.js';
 import { type BoundView, CONSOLE_VIEWS } from './views/index.js';
@@ -153,7 +153,7 @@ export function consoleRoutes(app: HttpApp, deps: ConsoleDeps): ConsoleOverview 
     return { on: deps.demo.on, available: true };
   });
   app.post('/console/api/dead-letters/:app/redrive-all', { schema: { params: appParams, body: redriveAllBody }, config: admin }, async (req, reply) => (
-    reply.code(202).send(await redriveAll(deadLetters, appNamed(apps, req.params.app), req.body.reason))
+    reply.code(202).send(await deadLetters.redriveAll(appNamed(apps, req.params.app), req.body.reason))
   ));
   return overview;
 }
