@@ -83,9 +83,14 @@ describe('kastor run --workers 2', function () {
     });
     expect(held).to.equal(8);
 
-    const ready = await fetch(`http://127.0.0.1:${proc!.port}/readyz`);
-    const readiness = await ready.json() as { ready: boolean; workers: Array<{ worker: number; ready: boolean }>; stages: Record<string, { assigned: Record<string, number[]> }> };
-    expect(ready.status).to.equal(200);
+    // Each worker reports its readiness every 250 ms: a CI box under load may see a late report.
+    type ReadyzBody = { ready: boolean; workers: Array<{ worker: number; ready: boolean }>; stages: Record<string, { assigned: Record<string, number[]> }> };
+    let last: { status: number; body: ReadyzBody } | undefined;
+    const readiness = await waitForValue(async () => {
+      const ready = await fetch(`http://127.0.0.1:${proc!.port}/readyz`);
+      last = { status: ready.status, body: await ready.json() as ReadyzBody };
+      return last.status === 200 ? last.body : undefined;
+    }, { timeoutMs: 10_000, message: () => `/readyz answers 200; last: ${JSON.stringify(last)}` });
     expect(readiness.workers.map((w) => [w.worker, w.ready])).to.deep.equal([[0, true], [1, true]]);
     expect(readiness.stages['social.post'].assigned['tracking.social.likes']).to.have.length(30);
 
