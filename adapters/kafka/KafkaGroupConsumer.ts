@@ -91,6 +91,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
       consumerConfig({
         ...settings,
         groupId: consumer.groupId,
+        coPartitioned: consumer.topics.length > 1,
         rebalance: (err, assignment) => this.onRebalance(err as LibrdKafkaError, assignment as RdTopicPartition[]),
         offsetCommit: (err, offsets) => this.commits.reported(err as LibrdKafkaError | undefined, offsets),
       }),

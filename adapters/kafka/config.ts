@@ -15,9 +15,17 @@
  * port's `partitionForKey` (src/broker/murmur2.ts); `dr_cb` for delivery reports.
  *
  * Consumer: `enable.auto.commit=false` and `enable.auto.offset.store=false` (SQLite holds the
- * offsets; commits to the group are explicit and advisory), `partition.assignment.strategy=
- * cooperative-sticky` so a rebalance revokes only the partitions that move and the others keep
- * flowing, the adapter's own `rebalance_cb` and `offset_commit_cb` (see KafkaGroupConsumer.ts).
+ * offsets; commits to the group are explicit and advisory), the adapter's own `rebalance_cb` and
+ * `offset_commit_cb` (see KafkaGroupConsumer.ts), and `partition.assignment.strategy`:
+ * - a group that reads one topic: `cooperative-sticky`, so a rebalance revokes only the partitions
+ *   that move and the others keep flowing;
+ * - a group that reads several (an entity's co-partitioned inputs: a post's likes, comments and
+ *   creation all on partition p): `range`, which gives each member the same partition numbers of
+ *   every topic, as the port promises (src/broker/Broker.ts, ConsumerOptions.topics) and the memory
+ *   broker does. cooperative-sticky balances the partitions of all topics together and may give
+ *   likes p to one instance and comments p to another: two instances would then each host the
+ *   same post's actor. range rebalances eagerly (every partition is revoked, then assigned again;
+ *   a partition that stays keeps its local state, so it resumes at once).
  */
 import type {
   ConsumerGlobalConfig,
@@ -77,6 +85,8 @@ export function producerConfig(settings: ClientSettings, profile: ProducerProfil
 
 export interface ConsumerSettings extends ClientSettings {
   readonly groupId: string;
+  /** The topics the group reads are co-partitioned (several): `range`, else `cooperative-sticky`. */
+  readonly coPartitioned?: boolean;
   readonly rebalance: (err: unknown, assignment: unknown) => void;
   readonly offsetCommit: (err: unknown, offsets: unknown) => void;
 }
@@ -87,7 +97,7 @@ export function consumerConfig(settings: ConsumerSettings): ConsumerGlobalConfig
     'group.id': settings.groupId,
     'enable.auto.commit': false,
     'enable.auto.offset.store': false,
-    'partition.assignment.strategy': 'cooperative-sticky',
+    'partition.assignment.strategy': settings.coPartitioned ? 'range' : 'cooperative-sticky',
     'enable.partition.eof': false,
     // Latency over fetch efficiency: a record reaches its actor within ~100 ms.
     'fetch.wait.max.ms': 100,

@@ -77,6 +77,10 @@ export type StartPosition = { readonly offset: number } | 'committed';
 
 export interface ConsumerOptions {
   readonly groupId: string;
+  /**
+   * Read as co-partitioned: a member given partition p of one of them is given partition p of every
+   * other of as many partitions (an entity's inputs, keyed alike), as Kafka's range assignor does.
+   */
   readonly topics: readonly string[];
   readonly clientId?: string;
   /** Most records in one batch. */
