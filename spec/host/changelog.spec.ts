@@ -22,8 +22,7 @@ const changelog = changelogTopic('spec', app.entities[0]);
 const STAGE = 'spec.counter';
 
 /** A "process": a runtime with changelogs on, over its own SQLite store, on a shared broker. */
-async function start(broker: MemoryBroker, seed: number) {
-  const store = new SqliteStateStore(':memory:');
+async function start(broker: MemoryBroker, seed: number, store = new SqliteStateStore(':memory:')) {
   const metrics = new Metrics();
   const runtime = new Runtime([app], { broker, store, metrics, clock: new SystemClock(), ids: seededIdSource(seed), changelogs: true });
   await runtime.start();
@@ -101,6 +100,39 @@ describe('changelog', function () {
     expect(second.metrics.value('kastor_events_in_total', { stage: STAGE })).to.equal(keys.length);
     expect(second.runtime.ready).to.equal(true);
     await second.runtime.stop();
+  });
+
+  it('catches a store that knows a partition up from its stored changelog position, when the partition was processed elsewhere meanwhile', async () => {
+    const broker = new MemoryBroker({ maintenanceIntervalMs: 0 });
+    const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+    const disk = new SqliteStateStore(':memory:');
+    const first = await start(broker, 1, disk);
+    await add(broker, keys.map((key, i) => [`a${i}`, key, i]));
+    await settle(first.runtime, broker, first.store);
+    await first.runtime.stop();
+
+    // The partitions move to another instance, which goes on with them...
+    const second = await start(broker, 2);
+    await add(broker, keys.map((key) => [`b-${key}`, key, 100]));
+    await settle(second.runtime, broker, second.store);
+    await second.runtime.stop();
+
+    // ...and come back to the first one's disk: it takes the second one's state from the changelog
+    // past where its own sends ended, rather than replaying the inputs from its stale offsets.
+    const back = await start(broker, 3, disk);
+    await add(broker, keys.map((key) => [`c-${key}`, key, 1_000]));
+    await settle(back.runtime, broker, back.store);
+    keys.forEach((key, i) => expect(back.total(key), key).to.equal(i + 100 + 1_000));
+    expect(back.metrics.value('kastor_events_in_total', { stage: STAGE })).to.equal(keys.length);
+
+    // Back on its own, it restores nothing: the changelog ends where its store says.
+    await back.runtime.stop();
+    const again = await start(broker, 4, disk);
+    await add(broker, [['d', 'k1', 1]]);
+    await settle(again.runtime, broker, again.store);
+    expect(again.total('k1')).to.equal(1 + 100 + 1_000 + 1);
+    expect(again.metrics.value('kastor_events_in_total', { stage: STAGE })).to.equal(1);
+    await again.runtime.stop();
   });
 
   it('drops what follows the last offset marker: a send cut short by a crash', async () => {

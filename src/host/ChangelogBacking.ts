@@ -1,11 +1,18 @@
 /**
  * What a StageRunner does for a stage whose state a changelog topic backs (Stage.changelog,
  * ChangelogRecords.ts): offset markers after the state records of every commit, and the restore of
- * a partition the store knows nothing of — a fresh disk, or a partition that moved here from
- * another instance — before the partition is read, once for all the stage's topics.
+ * a partition before it is read, once for all the stage's topics:
+ * - a partition the store knows nothing of (a fresh disk, a partition new here): the whole
+ *   changelog partition;
+ * - a partition the store knows: what the changelog holds past the position this store last
+ *   stored for it (its own sends, stored with the next commit as the offset of the changelog
+ *   topic), as Kafka Streams restores a task from its checkpoint. Nothing when the changelog ends
+ *   there; another instance's state when the partition was processed elsewhere meanwhile (it
+ *   moved away and came back): replaying the inputs from the stale offsets instead would read the
+ *   co-partitioned topics out of their order (a like before the post it likes was created).
  */
 import type { Broker } from '../broker/Broker.js';
-import { type TopicPartitionOffset, tpKey } from '../broker/Record.js';
+import { type RecordMetadata, type TopicPartitionOffset, tpKey } from '../broker/Record.js';
 import type { Clock } from '../clock/Clock.js';
 import type { Logger } from '../log/Logger.js';
 import type { OutboxRecord, StageStore } from '../store/StateStore.js';
@@ -31,6 +38,8 @@ const RESTORE_ATTEMPTS = 5;
 export class ChangelogBacking {
   private readonly restores = new Map<number, Promise<void>>();
   private inProgress = 0;
+  /** Where the changelog partitions end after this stage's own sends, not yet stored. */
+  private readonly ends = new Map<number, number>();
 
   constructor(private readonly options: ChangelogBackingOptions) {}
 
@@ -57,16 +66,37 @@ export class ChangelogBacking {
     return tps.filter((tp) => stored.has(tpKey(tp))).map((tp) => this.marker({ ...tp, offset: stored.get(tpKey(tp))! }));
   }
 
-  /** Restores the partition unless the store has an offset for one of the stage's topics there. */
+  /** Notes where this stage's sends landed on its changelog. */
+  delivered(records: readonly RecordMetadata[]): void {
+    for (const r of records) {
+      if (r.topic !== this.options.changelog || r.offset === undefined || r.offset < 0) continue;
+      this.ends.set(r.partition, Math.max(this.ends.get(r.partition) ?? 0, r.offset + 1));
+    }
+  }
+
+  /** The changelog positions to store with the next commit (taken: a lost one only means a longer restore). */
+  positions(): TopicPartitionOffset[] {
+    const out = [...this.ends].map(([partition, offset]) => ({ topic: this.options.changelog, partition, offset }));
+    this.ends.clear();
+    return out;
+  }
+
+  /** Restores the partition: all of it when the store knows nothing of it, else what is past its stored position. */
   restore(partition: number): Promise<void> {
-    const known = this.options.store.offsets(this.options.topics.map((topic) => ({ topic, partition })));
-    if (known.size > 0) return Promise.resolve();
     let restoring = this.restores.get(partition);
     if (!restoring) {
-      restoring = this.restoreFrom(partition);
+      const { store, topics, changelog } = this.options;
+      const known = store.offsets(topics.map((topic) => ({ topic, partition })));
+      restoring = known.size === 0 ? this.restoreFrom(partition, 0) : this.catchUp(partition, store.offsets([{ topic: changelog, partition }]).get(tpKey({ topic: changelog, partition })) ?? 0);
       this.restores.set(partition, restoring);
     }
     return restoring;
+  }
+
+  /** Applies what the changelog holds past `from`, if anything. */
+  private async catchUp(partition: number, from: number): Promise<void> {
+    const { high } = await this.options.broker.admin.watermarks({ topic: this.options.changelog, partition });
+    if (high > from) await this.restoreFrom(partition, from);
   }
 
   /** The partition was taken away: a later assignment looks at the store again. */
@@ -74,17 +104,17 @@ export class ChangelogBacking {
     this.restores.delete(partition);
   }
 
-  private async restoreFrom(partition: number): Promise<void> {
+  private async restoreFrom(partition: number, from: number): Promise<void> {
     const { changelog, broker, store, clock, log } = this.options;
     this.inProgress++;
     const started = clock.now();
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          const report = await restoreFromChangelog(broker, store, changelog, partition);
+          const report = await restoreFromChangelog(broker, store, changelog, partition, from);
           if (report.records > 0) {
             log.info('partition restored from its changelog', {
-              changelog, partition, records: report.records, actors: report.actors, dropped: report.dropped,
+              changelog, partition, from, records: report.records, actors: report.actors, dropped: report.dropped,
               offsets: report.offsets.map((o) => `${o.topic}@${o.offset}`), ms: clock.now() - started,
             });
           }

@@ -226,7 +226,7 @@ export class StageRunner implements LocalCommitter {
     const outbox = [...(work.outbox ?? []), ...(this.changelog?.localMarkers(work.outbox ?? []) ?? [])];
     let seqs: number[];
     try {
-      seqs = this.opts.store.commit({ snapshots: work.snapshots ?? [], outbox, offsets: [] }, work.extra);
+      seqs = this.opts.store.commit({ snapshots: work.snapshots ?? [], outbox, offsets: this.changelogPositions() }, work.extra);
     } catch (e) {
       this.stage.abort?.();
       this.log.warn('local commit failed; the actors go back to their snapshots', { error: e });
@@ -338,7 +338,7 @@ export class StageRunner implements LocalCommitter {
         extra: (tx) => { for (const w of works) w.extra?.(tx); },
         committed: () => { for (const w of works) w.committed?.(); },
       };
-      seqs = this.opts.store.commit(commit, commit.extra); // step 3
+      seqs = this.opts.store.commit(this.withPositions(commit), commit.extra); // step 3
     } catch (e) {
       if (e instanceof SimulatedCrash) throw e;
       // The batches are retried one by one, which finds, logs and dead-letters a failing record.
@@ -374,7 +374,7 @@ export class StageRunner implements LocalCommitter {
         const outbox = [...(work.outbox ?? []), ...deadLetters];
         if (this.changelog) outbox.push(this.changelog.marker(stored));
         commit = { snapshots: work.snapshots ?? [], outbox, offsets: [stored], extra: work.extra, committed: work.committed };
-        seqs = this.opts.store.commit(commit, commit.extra); // step 3
+        seqs = this.opts.store.commit(this.withPositions(commit), commit.extra); // step 3
         this.metrics?.deadLettered(deadLetters.length);
       } catch (e) {
         if (e instanceof SimulatedCrash) throw e;
@@ -445,7 +445,8 @@ export class StageRunner implements LocalCommitter {
   private async send(records: readonly OutgoingRecord[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.opts.producer.send(records);
+        const delivered = await this.opts.producer.send(records);
+        this.changelog?.delivered(delivered);
         return;
       } catch (e) {
         if (this.state === 'crashed' || this.state === 'stopped') throw new SimulatedCrash('stored');
@@ -455,6 +456,16 @@ export class StageRunner implements LocalCommitter {
         await this.sleep(defaultBackoff(Math.min(attempt, 6)));
       }
     }
+  }
+
+  /** Where this stage's changelog partitions end after its own sends, stored with its next commit. */
+  private changelogPositions(): TopicPartitionOffset[] {
+    return this.changelog?.positions() ?? [];
+  }
+
+  private withPositions(commit: Commit): Commit {
+    const positions = this.changelogPositions();
+    return positions.length === 0 ? commit : { ...commit, offsets: [...commit.offsets, ...positions] };
   }
 
   private async resendOutbox(): Promise<void> {

@@ -3,7 +3,9 @@
  * the state store: the state the partition had at its last offset marker, and the input offsets
  * that state reflects, so that the runner goes on from there — on a fresh disk, or on the instance
  * a partition moved to. Snapshots are written in chunks, latest per key; the offsets last, in the
- * final transaction: a restore cut short leaves no offsets and is simply done again.
+ * final transaction: a restore cut short leaves no offsets and is simply done again. From `from`
+ * on (a store that holds the state up to there: ChangelogBacking), the same, and the position the
+ * store then holds (the changelog topic's own offset) moves to the changelog's end.
  */
 import type { Subscription } from 'rxjs';
 import type { Broker } from '../broker/Broker.js';
@@ -22,13 +24,14 @@ export interface RestoreReport {
 
 const CHUNK = 10_000;
 
-export async function restoreFromChangelog(broker: Broker, store: StageStore, changelog: string, partition: number): Promise<RestoreReport> {
+export async function restoreFromChangelog(broker: Broker, store: StageStore, changelog: string, partition: number, from = 0): Promise<RestoreReport> {
   /** Since the last marker: applied only once a marker vouches for it. */
   let pending = new Map<string, SnapshotWrite | null>();
   /** Vouched for, not yet written. */
   let ready = new Map<string, SnapshotWrite | null>();
   const offsets = new Map<string, TopicPartitionOffset>();
   let records = 0;
+  let end = from;
   let actors = 0;
   const write = (entries: Map<string, SnapshotWrite | null>, last: boolean) => {
     const snapshots: SnapshotWrite[] = [];
@@ -37,15 +40,16 @@ export async function restoreFromChangelog(broker: Broker, store: StageStore, ch
       else store.deleteSnapshot(key);
     }
     actors += entries.size;
-    store.commit({ snapshots, outbox: [], offsets: last ? [...offsets.values()] : [] });
+    store.commit({ snapshots, outbox: [], offsets: last ? [...offsets.values(), { topic: changelog, partition, offset: end }] : [] });
   };
   await new Promise<void>((resolve, reject) => {
     let subscription: Subscription | undefined;
-    subscription = broker.readPartition({ topic: changelog, partition }).subscribe({
+    subscription = broker.readPartition({ topic: changelog, partition }, { from }).subscribe({
       next: (chunk) => {
         try {
           for (const record of chunk) {
             records++;
+            end = record.offset + 1;
             const entry = readChangelogRecord(record);
             if (entry.kind === 'offset') {
               offsets.set(entry.offset.topic, entry.offset);
