@@ -65,6 +65,9 @@ export class SqliteBankReadModel implements BankReadModel {
     // Streams opened from now on get what is projected from now on.
     this.published = this.selectLastSeq.get()?.seq ?? 0;
     this.projection = {
+      // Every instance keeps every user's alerts and settings (a row per alert): any instance
+      // answers any user, and the alerts stream a client holds to one instance sees them all.
+      everyInstance: true,
       name: `${topics.userAlerts.name.split('.')[1]}.read_model`,
       inputs: new Map<string, EventSchema<EventEnvelope>>([
         [topics.userAlerts.name, topics.userAlerts.schema],

@@ -54,6 +54,9 @@ export class SqliteGettaxiReadModel implements GettaxiReadModel {
       "SELECT * FROM gettaxi_rides WHERE status IN ('requested', 'matched', 'picked_up') ORDER BY requested_at DESC, ride_id LIMIT ?");
     this.taxiPositionTopic = topics.taxiPosition.name;
     this.projection = {
+      // Every instance keeps every ride and the surge per region: any instance answers a rider's
+      // ride, and the edge's checks (a report on a ride that does not exist: 400) ask the same rows.
+      everyInstance: true,
       name: `${datasetOf(topics)}.read_model`,
       inputs: new Map<string, EventSchema<EventEnvelope>>([
         [topics.rideRequests.name, topics.rideRequests.schema],

@@ -74,6 +74,9 @@ export class SqliteMovieflixReadModel implements MovieflixReadModel, PositionAna
     this.selectPopularity = read.prepare('SELECT show_id, viewers, finishes, score FROM movieflix_popularity ORDER BY show_id');
     const t = topics;
     this.projection = {
+      // Every instance keeps every user's resume points, profile and recommendations: any instance
+      // answers any user (a client is not pinned to an instance).
+      everyInstance: true,
       name: `${datasetOf(t)}.read_model`,
       inputs: new Map<string, EventSchema<EventEnvelope>>([
         [t.showPosition.name, t.showPosition.schema],

@@ -52,6 +52,9 @@ export class SqliteOpsReadModel implements OpsReadModel {
        WHERE service = ? AND minute >= ? ORDER BY minute, name`);
     const dataset = topics.metricsPerMinute.name.split('.')[1];
     this.projection = {
+      // Every instance keeps every service's per-minute aggregates (a row per service, metric and
+      // minute): a dashboard query spans services, which no one instance's share would answer.
+      everyInstance: true,
       name: `${dataset}.read_model`,
       inputs: new Map<string, EventSchema<EventEnvelope>>([[topics.metricsPerMinute.name, topics.metricsPerMinute.schema]]),
       apply: (event, tx) => {

@@ -58,6 +58,9 @@ export class SqliteSocialReadModel implements SocialReadModel {
        LEFT JOIN social_posts p ON p.post_id = t.post_id
        WHERE coalesce(p.deleted, 0) = 0 ORDER BY t.rank LIMIT ?`);
     this.projection = {
+      // Every instance keeps every post's row (one small row a post): any instance answers any post,
+      // and the edge's existence check (a like on an unknown post: 404) asks the same rows.
+      everyInstance: true,
       name: 'social.read_model',
       inputs: new Map<string, EventSchema<EventEnvelope>>([
         [socialTopics.postsWithCounts.name, socialTopics.postsWithCounts.schema],

@@ -24,6 +24,8 @@ export interface AppsToHost {
   readonly maxLiveActors?: number;
   /** Records per batch a stage takes from a partition (RuntimeOptions.maxBatchSize). */
   readonly maxBatchSize?: number;
+  /** This instance's name (RuntimeOptions.instance). */
+  readonly instance?: string;
 }
 
 export interface HostDeps {
@@ -54,7 +56,7 @@ export function hostApps(apps: AppsToHost, deps: HostDeps): HostedApps {
   }));
   const runtime = new Runtime(hosted.map((h) => h.definition), {
     broker: deps.broker, store: deps.store, clock: deps.clock, ids: deps.ids, metrics: deps.metrics, logger: deps.logger,
-    changelogs: apps.changelogs, deployment: apps.profile, maxLiveActors: apps.maxLiveActors, maxBatchSize: apps.maxBatchSize, onFatal: deps.onFatal, faults: deps.faults,
+    changelogs: apps.changelogs, deployment: apps.profile, maxLiveActors: apps.maxLiveActors, maxBatchSize: apps.maxBatchSize, instance: apps.instance, onFatal: deps.onFatal, faults: deps.faults,
   });
   return { hosted, runtime };
 }

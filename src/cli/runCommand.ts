@@ -20,6 +20,7 @@ import type { BackgroundService } from '../host/BackgroundService.js';
 import { TOKENS, createContainer, type TransportOptions } from './container.js';
 import { type Workers, inProcessEngine } from './ProcessEngine.js';
 import { settleWorkerCount } from './workers/layout.js';
+import { settleInstanceId } from './instanceId.js';
 import { workersEngine } from './workers/workersEngine.js';
 import type { DeploymentProfile } from '../topics/TopicDeclaration.js';
 import { requireBroker } from './requireBroker.js';
@@ -76,6 +77,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   // A key that cannot be read stops the start before anything opens.
   const keys = await loadKeyRing({ dataDir: options.dataDir, keyFile: options.auth?.keyFile, previousKeyFile: options.auth?.previousKeyFile });
   const workers = settleWorkerCount(options.dataDir, options.workers ?? 1, options.workersExplicit ?? options.workers !== undefined);
+  const apps = { ...options, instance: settleInstanceId(options.dataDir) };
   const c: DependencyContainer = await createContainer(options);
   const clock = c.resolve<Clock>(TOKENS.clock);
   const ids = c.resolve<IdSource>(TOKENS.ids);
@@ -88,7 +90,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   let stopping: Promise<void> | undefined;
   let demo: DemoSwitch | undefined;
   const deps = { broker, producer, clock, ids, logger: log, metrics, onFatal: exitOnFatal(log, () => stop()) };
-  const engine = workers > 1 ? workersEngine(options, workers, deps) : inProcessEngine(options, deps);
+  const engine = workers > 1 ? workersEngine(apps, workers, deps) : inProcessEngine(apps, deps);
   let background: readonly BackgroundService[] = [];
   try {
     await engine.start();
@@ -120,7 +122,7 @@ export async function startProcess(options: RunOptions): Promise<RunningProcess>
   const server = http.server;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  log.info('kastor running', { apps: hosted.map((h) => h.definition.name), transport: options.transport, workers, port, dataDir: options.dataDir, tokenKeys: keys.description });
+  log.info('kastor running', { apps: hosted.map((h) => h.definition.name), transport: options.transport, workers, instance: apps.instance, port, dataDir: options.dataDir, tokenKeys: keys.description });
   if (options.demo) await demo.set(true);
 
   async function stop(): Promise<void> {

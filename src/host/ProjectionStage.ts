@@ -16,16 +16,20 @@ export interface Projection {
   apply(event: EventEnvelope, tx: StoreTransaction): void;
   /** After a batch committed (e.g. to wake waiting readers). */
   afterCommit?(): void;
+  /** Every instance builds the whole read model (Stage.everyInstance); say why where it is set. */
+  readonly everyInstance?: boolean;
 }
 
 export class ProjectionStage implements Stage {
   readonly name: string;
   readonly topics: readonly string[];
   readonly groupCommit = true;
+  readonly everyInstance: boolean;
 
   constructor(private readonly projection: Projection) {
     this.name = projection.name;
     this.topics = [...projection.inputs.keys()];
+    this.everyInstance = projection.everyInstance ?? false;
   }
 
   process(records: readonly BrokerRecord[], context: BatchContext): BatchWork {

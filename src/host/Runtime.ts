@@ -57,6 +57,12 @@ export interface RuntimeOptions {
   readonly schedule?: (task: () => void) => void;
   /** Told of what every actor host's actors do, by host (`<app>.<entity>`): XState's inspection API. */
   readonly inspect?: (host: string, event: InspectionEvent) => void;
+  /**
+   * This instance's name (src/cli/instanceId.ts): a stage every instance reads whole
+   * (Stage.everyInstance) reads in a group of its own, `kastor.<stage>.<instance>`. Without it, such
+   * a stage reads in `kastor.<stage>` as any other (one instance: the same thing).
+   */
+  readonly instance?: string;
 }
 
 /** What a stage holds here and whether it is ready: every partition it was assigned is restored. */
@@ -253,6 +259,7 @@ export class Runtime {
       metrics: o.metrics,
       onFatal,
       schedule: o.schedule,
+      instance: o.instance,
     });
   }
 }

@@ -43,6 +43,13 @@ export interface Stage {
   readonly name: string;
   readonly topics: readonly string[];
   /**
+   * Every instance reads every partition of the stage's topics, in a group of its own
+   * (`kastor.<name>.<instance>`, RuntimeOptions.instance), as Kafka Streams' GlobalKTable: for a
+   * read model each instance keeps whole, so that any instance answers any key. Default: the
+   * instances share one group and each holds a share of the partitions.
+   */
+  readonly everyInstance?: boolean;
+  /**
    * Whether batches of several partitions may be processed one after the other and committed in
    * one transaction (StageRunner's group commit): `process` must not rely on an earlier batch being
    * committed, and `abort` must undo every batch since the last commit.

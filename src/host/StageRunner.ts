@@ -19,7 +19,7 @@
  */
 import { type Subscription, concatMap, defer, from, mergeMap, finalize } from 'rxjs';
 import type { Broker, GroupConsumer, Producer, RecordBatch } from '../broker/Broker.js';
-import type { BrokerRecord, OutgoingRecord, TopicPartitionOffset } from '../broker/Record.js';
+import type { BrokerRecord, OutgoingRecord, TopicPartition, TopicPartitionOffset } from '../broker/Record.js';
 import { tpKey } from '../broker/Record.js';
 import { isFatalBrokerError } from '../broker/errors.js';
 import type { Clock } from '../clock/Clock.js';
@@ -55,6 +55,8 @@ export interface StageRunnerOptions {
    * delivers in the same turn go into it.
    */
   readonly schedule?: (task: () => void) => void;
+  /** This instance's name: the group of a stage every instance reads whole (Stage.everyInstance). */
+  readonly instance?: string;
 }
 
 const defaultSchedule = (task: () => void): void => void setImmediate(task);
@@ -94,6 +96,12 @@ export class StageRunner implements LocalCommitter {
   private assignmentKnown = false;
   /** Assigned partitions not yet handed to the stage: their state is being restored. */
   private readonly restoringKeys = new Set<string>();
+  /**
+   * A stage every instance reads whole (Stage.everyInstance): the partitions still being read up to
+   * the end they had when assigned, with where the stage has read to. Until then this instance's
+   * copy is behind the others': it restores, as a changelog does.
+   */
+  private readonly catchingUp = new Map<string, { readonly high: number; readonly cursor: { readonly next: number } }>();
   private resolveCrash!: (e: Error) => void;
   private readonly queue: Pending[] = [];
   /** A flush is scheduled or running: batches that arrive join its queue. */
@@ -122,7 +130,8 @@ export class StageRunner implements LocalCommitter {
   }
 
   get groupId(): string {
-    return `kastor.${this.stage.name}`;
+    const { instance } = this.opts;
+    return this.stage.everyInstance && instance ? `kastor.${this.stage.name}.${instance}` : `kastor.${this.stage.name}`;
   }
 
   get running(): boolean {
@@ -137,12 +146,34 @@ export class StageRunner implements LocalCommitter {
     // A consumer that reports whole assignments tells a member given nothing that it joined; with
     // one that does not, joining is only known from a first partition.
     const joined = this.consumer?.assignment ? this.assignmentKnown : this.assignedOnce;
-    return joined && this.restoringKeys.size === 0 && !this.changelog?.restoring;
+    return joined && this.restoringKeys.size === 0 && !this.changelog?.restoring && this.caughtUp();
   }
 
-  /** Assigned partitions (`topic/partition`) still being restored before they are read. */
+  /** Assigned partitions (`topic/partition`) still being restored (or read up to their end, see catchingUp). */
   get restoring(): readonly string[] {
-    return [...this.restoringKeys];
+    this.caughtUp();
+    return [...this.restoringKeys, ...this.catchingUp.keys()];
+  }
+
+  private caughtUp(): boolean {
+    for (const [key, { high, cursor }] of this.catchingUp) if (cursor.next >= high) this.catchingUp.delete(key);
+    return this.catchingUp.size === 0;
+  }
+
+  /** Reads the partition's end as it is now; the stage is caught up on it once it read that far. */
+  private catchUp(partition: TopicPartition, key: string, cursor: { readonly next: number }): void {
+    const entry = { high: Number.MAX_SAFE_INTEGER, cursor };
+    this.catchingUp.set(key, entry);
+    this.opts.broker.admin.watermarks(partition).then(
+      ({ high }) => {
+        if (this.catchingUp.get(key) === entry) this.catchingUp.set(key, { high, cursor });
+      },
+      (error: unknown) => {
+        // Not known: not waited for (the partition is read all the same).
+        this.log.warn('could not read a partition\'s end; not waiting to catch up on it', { partition: key, error });
+        if (this.catchingUp.get(key) === entry) this.catchingUp.delete(key);
+      },
+    );
   }
 
   /** Partitions currently assigned to this runner. */
@@ -180,11 +211,13 @@ export class StageRunner implements LocalCommitter {
               // partition yet and must read it from its beginning.
               // Records below this were applied already: a redelivered batch must not count twice.
               const cursor = { next: stored ?? 0 };
+              if (this.stage.everyInstance) this.catchUp(partition, key, cursor);
               return partition.batches({ offset: stored ?? 0 }).pipe(concatMap((batch) => defer(() => this.enqueue(batch, cursor))));
             }),
             finalize(() => {
               this.assigned.delete(key);
               this.restoringKeys.delete(key);
+              this.catchingUp.delete(key);
               this.changelog?.forget(partition.partition);
               this.stage.revoked?.(partition.topic, partition.partition);
             }),

@@ -132,9 +132,9 @@ export class WorkerPool implements Workers {
   private spawn(slot: Slot): Promise<void> {
     const { port1, port2 } = new MessageChannel();
     this.options.service.connect(slot.worker, port1);
-    const { apps, transport, dataDir, changelogs, profile, maxLiveActors, maxBatchSize } = this.options.apps;
+    const { apps, transport, dataDir, changelogs, profile, maxLiveActors, maxBatchSize, instance } = this.options.apps;
     const data: WorkerData = {
-      apps, transport, dataDir, changelogs, profile, maxLiveActors, maxBatchSize,
+      apps, transport, dataDir, changelogs, profile, maxLiveActors, maxBatchSize, instance,
       worker: slot.worker, workers: this.options.workers, brokerPort: port2, entry: ENTRY, incarnation: slot.starts++,
     };
     const thread = new Worker(BOOTSTRAP, { workerData: data, transferList: [port2], execArgv: [] });
