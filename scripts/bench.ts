@@ -12,6 +12,8 @@
  *             (`recovery` is another name for it)
  *   latency   HTTP → read model p50/p99, memory and kafka transports
  *   sim       simulated time / wall time of `kastor simulate all`
+ *   scaleout  two instances of kastor run social on Kafka: takeover of a stopped one's partitions
+ *             after SIGTERM and after kill -9 (no peer yet)
  *
  * --quick: small sizes (under two minutes in all, for CI). --profile: a V8 CPU profile of each
  * measured section (kastor's part, not the set-up or the peer) under .cpuprofile/<name>.cpuprofile;
@@ -29,10 +31,10 @@ import { parseArgs } from 'node:util';
 import { type BenchResult, met, type Ratio } from './bench/measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ALL = ['host', 'workers', 'kafka', 'memory', 'latency', 'sim'];
+const ALL = ['host', 'workers', 'kafka', 'memory', 'latency', 'sim', 'scaleout'];
 /** Benchmarks measured inside another one's process. */
 const ALIASES: Record<string, string> = { recovery: 'memory' };
-const NEEDS_KAFKA = new Set(['kafka', 'latency']);
+const NEEDS_KAFKA = new Set(['kafka', 'latency', 'scaleout']);
 
 /**
  * V8 flags a benchmark's process runs with, beyond --expose-gc (which only lets a benchmark force a

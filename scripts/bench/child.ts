@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   memory: async () => (await import('./memoryBench.js')).memoryBench,
   latency: async () => (await import('./latencyBench.js')).latencyBench,
   sim: async () => (await import('./simBench.js')).simBench,
+  scaleout: async () => (await import('./scaleOutBench.js')).scaleOutBench,
 };
 
 export const BENCH_NAMES = Object.keys(BENCHES);
