@@ -164,7 +164,8 @@ export class StageRunner implements LocalCommitter {
   private catchUp(partition: TopicPartition, key: string, cursor: { readonly next: number }): void {
     const entry = { high: Number.MAX_SAFE_INTEGER, cursor };
     this.catchingUp.set(key, entry);
-    this.opts.broker.admin.watermarks(partition).then(
+    // A plain topic-partition: the assigned one carries functions a worker thread's port cannot copy.
+    this.opts.broker.admin.watermarks({ topic: partition.topic, partition: partition.partition }).then(
       ({ high }) => {
         if (this.catchingUp.get(key) === entry) this.catchingUp.set(key, { high, cursor });
       },
